@@ -1,0 +1,46 @@
+/*
+ * api.h: REST resources, one file per resource, each exporting its route
+ * table; helpers shared by the handlers.
+ */
+#ifndef CW_API_H
+#define CW_API_H
+
+#include <jansson.h>
+
+#include "http/http.h"
+#include "store/audit.h"
+#include "store/store.h"
+#include "auth/users.h"
+
+extern const struct http_route_table api_health_table;
+extern const struct http_route_table api_auth_table;
+extern const struct http_route_table api_account_table;
+extern const struct http_route_table api_users_table;
+extern const struct http_route_table api_roles_table;
+extern const struct http_route_table api_audit_table;
+extern const struct http_route_table api_settings_table;
+extern const struct http_route_table api_system_table;
+
+/* Append an audit row for this request inside the current transaction.
+ * detail is a JSON object (stolen) or NULL. */
+enum cw_err api_audit(struct http_req *req, struct store *db,
+                      const char *action, const char *rtype,
+                      const char *rid, json_t *detail);
+/* Same, in a transaction of its own (for events that change nothing). */
+void api_audit_now(struct http_req *req, const char *action,
+                   const char *rtype, const char *rid, const char *outcome,
+                   json_t *detail);
+
+/* ?page=&per_page= with per_page <= 200; 400 on junk. */
+enum cw_err api_paging(struct http_req *req, uint64_t *page,
+                       uint64_t *per_page);
+json_t *api_meta(uint64_t total, uint64_t page, uint64_t per_page);
+
+/* A ?name= time (RFC 3339 UTC or a date) as SQL DATETIME text, "" when
+ * absent; 400 when malformed. */
+enum cw_err api_time_param(struct http_req *req, const char *name,
+                           char out[32]);
+/* RFC 3339 UTC from a DATE_FORMATted cell, or JSON null. */
+json_t *api_time(const struct store_rows *rows, size_t r, size_t c);
+
+#endif

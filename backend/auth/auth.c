@@ -1,0 +1,287 @@
+/*
+ * auth.c: authentication of REST requests for the dispatcher. Accepts a
+ * Bearer API key (cwk_...) or the session cookie; a cookie-authenticated
+ * state change must carry a valid X-CSRF-Token. Everything read here is
+ * client input: the Authorization header, the Cookie header, the CSRF
+ * header.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <openssl/evp.h>
+
+#include "auth/apikey.h"
+#include "auth/auth.h"
+#include "auth/rbac.h"
+#include "auth/ratelimit.h"
+#include "auth/session.h"
+#include "auth/settings.h"
+#include "auth/users.h"
+#include "store/audit.h"
+#include "store/store.h"
+#include "util/jsonx.h"
+#include "util/log.h"
+#include "util/sp.h"
+
+/* Columns 0-7: the user (AUTH_USER_COLS); then the credential's own. */
+static const char sql_session[] =
+    "SELECT " AUTH_USER_COLS ", s.id, r.permissions, "
+    "(s.last_seen_at < NOW(6) - INTERVAL 60 SECOND) "
+    "FROM sessions s JOIN users u ON u.id = s.user_id "
+    "JOIN roles r ON r.id = u.role_id "
+    "WHERE s.sid = ? AND s.revoked_at IS NULL AND s.expires_at > NOW(6)";
+static const char sql_session_seen[] =
+    "UPDATE sessions SET last_seen_at = NOW(6) WHERE id = ?";
+static const char sql_apikey[] =
+    "SELECT " AUTH_USER_COLS ", k.id, r.permissions, "
+    "k.scopes, (k.last_used_at IS NULL OR "
+    "k.last_used_at < NOW(6) - INTERVAL 60 SECOND) "
+    "FROM api_keys k JOIN users u ON u.id = k.user_id "
+    "JOIN roles r ON r.id = u.role_id "
+    "WHERE k.token_hash = ? AND k.revoked_at IS NULL "
+    "AND (k.expires_at IS NULL OR k.expires_at > NOW(6))";
+static const char sql_apikey_used[] =
+    "UPDATE api_keys SET last_used_at = NOW(6) WHERE id = ?";
+
+/* What a session restricted by a pending obligation may still call. */
+static int
+route_in(const struct http_route *r, const char *const *allowed)
+{
+    for (size_t i = 0; allowed[i] != NULL; i++)
+        if (strcmp(r->pattern, allowed[i]) == 0)
+            return 1;
+    return 0;
+}
+
+static const char *const pw_change_routes[] = {
+    "/api/v2/auth/me", "/api/v2/auth/logout", "/api/v2/account/password",
+    "/api/v2/users/password-policy", "/api/v2/users/password-strength",
+    NULL,
+};
+
+static const char *const tfa_enrol_routes[] = {
+    "/api/v2/auth/me", "/api/v2/auth/logout", "/api/v2/account/2fa",
+    "/api/v2/account/2fa/enroll", "/api/v2/account/2fa/confirm", NULL,
+};
+
+static enum cw_err
+auth_apikey(struct http_req *req, const char *token)
+{
+    struct store_rows     rows;
+    struct store_param    p[1];
+    struct http_identity *who;
+    char                  hash[65];
+    const char          **role_perms;
+    const char          **perms;
+    json_t               *scopes;
+    size_t                n = 0;
+    enum cw_err           err;
+
+    if (!auth_apikey_token_valid(token))
+        return http_fail(req, CW_E_UNAUTH, NULL, "invalid API key");
+    auth_apikey_hash(token, hash);
+    p[0] = SP_STR(hash);
+    err = store_query(req->db, req->arena, sql_apikey, p, 1, &rows);
+    if (err != CW_OK)
+        return err;
+    if (rows.nrows != 1 || store_cell_u64(&rows, 0, 4) != 1)
+        return http_fail(req, CW_E_UNAUTH, NULL,
+                         "invalid, expired or revoked API key");
+    who = arena_zalloc(req->arena, sizeof(*who));
+    who->user_id = store_cell_u64(&rows, 0, 0);
+    who->username = store_cell_str(&rows, 0, 1);
+    who->role = store_cell_str(&rows, 0, 3);
+    who->user = auth_user_json(&rows, 0, 0);
+    arena_defer(req->arena, (arena_free_fn)json_decref, who->user);
+    who->api_key_id = store_cell_u64(&rows, 0, 8);
+    role_perms = auth_role_perms(req->arena, who->role,
+                                 store_cell_str(&rows, 0, 9));
+    /* A key holds the intersection of its scopes and its owner's current
+     * permissions: demoting the owner shrinks the key at once. */
+    scopes = json_loads(store_cell_str(&rows, 0, 10), 0, NULL);
+    perms = arena_alloc(req->arena,
+                        (json_array_size(scopes) + 1) * sizeof(*perms));
+    for (size_t i = 0; i < json_array_size(scopes); i++) {
+        const char *s = json_string_value(json_array_get(scopes, i));
+
+        if (s != NULL && auth_perms_has(role_perms, s))
+            perms[n++] = arena_strdup(req->arena, s);
+    }
+    perms[n] = NULL;
+    json_decref(scopes);
+    who->perms = perms;
+    if (store_cell_u64(&rows, 0, 11) == 1) {
+        p[0] = SP_U64(who->api_key_id);
+        store_exec(req->db, sql_apikey_used, p, 1, NULL, NULL);
+    }
+    req->who = who;
+    return CW_OK;
+}
+
+static enum cw_err
+auth_cookie(struct http_req *req, const char *cookie_hdr)
+{
+    char                  token[AUTH_TOKEN_MAX + 1];
+    struct auth_claims    cl;
+    struct store_rows     rows;
+    struct store_param    p[1];
+    struct http_identity *who;
+    const struct auth_settings *st;
+    enum cw_err           err;
+    time_t                now = time(NULL);
+
+    if (auth_cookie_get(cookie_hdr, AUTH_COOKIE_NAME, token,
+                        sizeof(token)) != 0)
+        return http_fail(req, CW_E_UNAUTH, NULL, "authentication required");
+    if (auth_jwt_check(req->cfg, token, now, &cl) != CW_OK)
+        return http_fail(req, CW_E_UNAUTH, NULL,
+                         "session token invalid or expired");
+    p[0] = SP_STR(cl.sid);
+    err = store_query(req->db, req->arena, sql_session, p, 1, &rows);
+    if (err != CW_OK)
+        return err;
+    if (rows.nrows != 1 || store_cell_u64(&rows, 0, 0) != cl.user_id ||
+        store_cell_u64(&rows, 0, 4) != 1)
+        return http_fail(req, CW_E_UNAUTH, NULL,
+                         "session ended; log in again");
+    /* State changes need the CSRF header (RFC 6265 cookies are sent by
+     * the browser on cross-site requests; the header is not). */
+    if (req->method != HTTP_M_GET && req->method != HTTP_M_HEAD &&
+        req->method != HTTP_M_OPTIONS &&
+        auth_csrf_check(req->cfg, cl.sid,
+                        http_req_header(req, "HTTP_X_CSRF_TOKEN"),
+                        now) != CW_OK)
+        return http_fail(req, CW_E_CSRF, NULL,
+                         "missing or invalid X-CSRF-Token header");
+    who = arena_zalloc(req->arena, sizeof(*who));
+    who->user_id = cl.user_id;
+    who->username = store_cell_str(&rows, 0, 1);
+    who->role = store_cell_str(&rows, 0, 3);
+    who->user = auth_user_json(&rows, 0, 0);
+    arena_defer(req->arena, (arena_free_fn)json_decref, who->user);
+    who->session_id = store_cell_u64(&rows, 0, 8);
+    who->perms = auth_role_perms(req->arena, who->role,
+                                 store_cell_str(&rows, 0, 9));
+    who->via_cookie = 1;
+    who->sid = arena_strdup(req->arena, cl.sid);
+    who->must_change_password = store_cell_u64(&rows, 0, 5) == 1;
+    st = auth_settings_get(req->db, req->cfg);
+    who->needs_2fa = store_cell_u64(&rows, 0, 6) == 0 &&
+                     auth_settings_requires_2fa(st, who->role);
+    req->who = who;
+    if (store_cell_u64(&rows, 0, 10) == 1) {
+        p[0] = SP_U64(who->session_id);
+        store_exec(req->db, sql_session_seen, p, 1, NULL, NULL);
+    }
+    if (who->must_change_password && !route_in(req->route, pw_change_routes))
+        return http_fail(req, CW_E_FORBIDDEN, NULL,
+                         "password change required before anything else");
+    if (who->needs_2fa && !route_in(req->route, tfa_enrol_routes))
+        return http_fail(req, CW_E_FORBIDDEN, NULL,
+                         "your role requires two-factor authentication: "
+                         "enrol first");
+    return CW_OK;
+}
+
+enum cw_err
+auth_request(struct http_req *req)
+{
+    const char *authz = http_req_header(req, "HTTP_AUTHORIZATION");
+    const char *cookie = http_req_header(req, "HTTP_COOKIE");
+
+    if (authz != NULL && authz[0] != '\0') {
+        if (strncasecmp(authz, "Bearer ", 7) != 0)
+            return http_fail(req, CW_E_UNAUTH, NULL,
+                             "unsupported Authorization scheme");
+        return auth_apikey(req, authz + 7);
+    }
+    if (cookie != NULL)
+        return auth_cookie(req, cookie);
+    return http_fail(req, CW_E_UNAUTH, NULL, "authentication required");
+}
+
+int
+auth_has_perm(const struct http_identity *who, const char *perm)
+{
+    return who != NULL && auth_perms_has(who->perms, perm);
+}
+
+void
+auth_audit_event(struct http_req *req, struct store_audit_event *ev)
+{
+    memset(ev, 0, sizeof(*ev));
+    if (req->who != NULL) {
+        ev->user_id = req->who->user_id;
+        ev->username = req->who->username;
+    }
+    ev->client_addr = req->client_addr;
+    ev->request_id = req->request_id;
+    ev->outcome = "success";
+}
+
+void
+auth_audit_denied(struct http_req *req, enum cw_err why)
+{
+    struct store_audit_event ev;
+    json_t                  *d;
+    char                    *detail;
+
+    auth_audit_event(req, &ev);
+    d = json_pack("{s:s, s:s, s:s?, s:s}", "method", req->method_name,
+                  "path", req->path, "permission",
+                  req->route ? req->route->perm : NULL, "reason",
+                  cw_err_name(why));
+    detail = d ? jsonx_dumps(d) : NULL;
+    json_decref(d);
+    ev.action = why == CW_E_RATELIMIT ? "access.rate_limited"
+                                      : "access.denied";
+    ev.resource_type = "route";
+    ev.resource_id = req->route ? req->route->pattern : req->path;
+    ev.outcome = "denied";
+    ev.detail = detail;
+    store_audit_log(req->db, &ev);
+    free(detail);
+}
+
+enum cw_err
+auth_ratelimit(struct http_req *req, struct http_resp *resp)
+{
+    const struct auth_settings *st;
+    const struct auth_rl_rule  *rule;
+    struct auth_rl_result       r;
+    int                         cls = req->route->rl;
+
+    if (cls == RL_NONE)
+        return CW_OK;
+    st = auth_settings_get(req->db, req->cfg);
+    rule = &st->rl[cls];
+    /* Settings never read (database down since this thread started): the
+     * allowlist is unknown, so do not refuse anyone on guesswork; the
+     * database outage answers 503 anyway. */
+    if (!st->from_db || rule->per_minute == 0 ||
+        conf_cidr_match(st->allow, st->nallow, req->client_addr))
+        return CW_OK;
+    auth_ratelimit_take(cls, req->client_addr, rule->per_minute, rule->burst,
+                        &r);
+    http_resp_header(req, resp, "X-RateLimit-Limit",
+                     arena_printf(req->arena, "%u", r.limit));
+    http_resp_header(req, resp, "X-RateLimit-Remaining",
+                     arena_printf(req->arena, "%u", r.remaining));
+    http_resp_header(req, resp, "X-RateLimit-Reset",
+                     arena_printf(req->arena, "%u", r.reset));
+    if (r.allowed)
+        return CW_OK;
+    http_resp_header(req, resp, "Retry-After",
+                     arena_printf(req->arena, "%u", r.retry_after));
+    /* One audit row per burst of refusals, not one per request. */
+    if (r.first_denial)
+        auth_audit_denied(req, CW_E_RATELIMIT);
+    return http_fail(req, CW_E_RATELIMIT, NULL,
+                     "rate limit exceeded; retry after %u s", r.retry_after);
+}

@@ -1,0 +1,17 @@
+/* routes.c: every route table of the server, in one reviewable list. */
+#include "config.h"
+
+#include "api/api.h"
+#include "http/http.h"
+
+const struct http_route_table *const http_tables[] = {
+    &api_health_table,
+    &api_auth_table,
+    &api_account_table,
+    &api_users_table,
+    &api_roles_table,
+    &api_audit_table,
+    &api_settings_table,
+    &api_system_table,
+    NULL,
+};

@@ -1,0 +1,207 @@
+/*
+ * common.c: shared helpers of backend/pki: OpenSSL error draining, memory
+ * BIOs, PEM decoding with label checks, UTF-8 text validation. Runs in
+ * every worker; everything it parses is untrusted.
+ */
+#include "config.h"
+
+#include "pki/sys-limits.h"
+
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+
+#include "limits.h"
+#include "pki/pki-int.h"
+#include "util/log.h"
+
+void
+pki_ssl_log_at(int prio, const char *file, int line, const char *what)
+{
+    char          msg[512];
+    size_t        used = 0;
+    unsigned long e;
+    int           n = 0;
+
+    msg[0] = '\0';
+    while ((e = ERR_get_error()) != 0) {
+        char one[160];
+
+        /* Keep the first few reasons; drain the rest. */
+        if (n++ >= 4 || used + 3 >= sizeof(msg))
+            continue;
+        ERR_error_string_n(e, one, sizeof(one));
+        used += (size_t)snprintf(msg + used, sizeof(msg) - used, "%s%s",
+                                 used ? "; " : "", one);
+        if (used >= sizeof(msg))
+            used = sizeof(msg) - 1;
+    }
+    log_write(prio, file, line, "%s failed%s%s", what, msg[0] ? ": " : "",
+              msg);
+}
+
+enum cw_err
+pki_bio_to_buf(BIO *bio, struct buf *out)
+{
+    char *data = NULL;
+    long  n;
+
+    n = BIO_get_mem_data(bio, &data);
+    if (n < 0 || (n > 0 && data == NULL))
+        return CW_E_INTERNAL;
+    return buf_append(out, data, (size_t)n);
+}
+
+BIO *
+pki_bio_mem(const uint8_t *p, size_t len)
+{
+    BIO *bio;
+
+    if (len > INT_MAX)
+        return NULL;
+    bio = BIO_new_mem_buf(len == 0 ? "" : (const void *)p, (int)len);
+    if (bio == NULL)
+        pki_ssl_failed("BIO_new_mem_buf");
+    return bio;
+}
+
+int
+pki_is_pem(const uint8_t *p, size_t len)
+{
+    /* Every DER object we read is a SEQUENCE. Anything else is taken for
+     * PEM, which may be preceded by text (openssl x509 -text output, mail
+     * quotes); the PEM reader skips it. */
+    return len > 0 && p[0] != 0x30;
+}
+
+enum cw_err
+pki_pem_decode(const uint8_t *p, size_t len, const char *const *labels,
+               size_t nlabels, size_t max, unsigned char **der,
+               long *der_len, size_t *which)
+{
+    BIO          *bio = NULL;
+    char         *name = NULL;
+    char         *header = NULL;
+    unsigned char *data = NULL;
+    long          n = 0;
+    size_t        i;
+    enum cw_err   err = CW_E_BADREQ;
+
+    ERR_clear_error();
+    bio = pki_bio_mem(p, len);
+    if (bio == NULL) {
+        err = len > INT_MAX ? CW_E_TOOLARGE : CW_E_INTERNAL;
+        goto out;
+    }
+    if (PEM_read_bio(bio, &name, &header, &data, &n) != 1) {
+        pki_ssl_refused("PEM_read_bio");
+        goto out;
+    }
+    for (i = 0; i < nlabels; i++) {
+        if (strcmp(name, labels[i]) == 0)
+            break;
+    }
+    if (i == nlabels) {
+        log_info("PEM label not accepted here");
+        goto out;
+    }
+    if (header[0] != '\0') {
+        log_info("PEM block with headers refused");
+        goto out;
+    }
+    if (n <= 0) {
+        log_info("empty PEM block");
+        goto out;
+    }
+    if ((unsigned long)n > max) {
+        err = CW_E_TOOLARGE;
+        goto out;
+    }
+    /* One object per input: a second block is an error, not ignored. */
+    {
+        char          *n2 = NULL;
+        char          *h2 = NULL;
+        unsigned char *d2 = NULL;
+        long           l2 = 0;
+        int            more = PEM_read_bio(bio, &n2, &h2, &d2, &l2);
+
+        unsigned long  e = ERR_peek_last_error();
+
+        OPENSSL_free(n2);
+        OPENSSL_free(h2);
+        OPENSSL_free(d2);
+        if (more == 1) {
+            ERR_clear_error();
+            log_info("more than one PEM block");
+            goto out;
+        }
+        /* "No start line" is the expected end; a broken second block is
+         * refused like a whole one. */
+        if (ERR_GET_LIB(e) != ERR_LIB_PEM ||
+            ERR_GET_REASON(e) != PEM_R_NO_START_LINE) {
+            pki_ssl_refused("PEM_read_bio (after the first block)");
+            goto out;
+        }
+        ERR_clear_error();
+    }
+    *der = data;
+    data = NULL;
+    *der_len = n;
+    *which = i;
+    err = CW_OK;
+out:
+    OPENSSL_free(name);
+    OPENSSL_free(header);
+    OPENSSL_free(data);
+    BIO_free(bio);
+    return err;
+}
+
+long
+pki_utf8_text_len(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t               i = 0;
+    long                 count = 0;
+
+    while (i < len) {
+        unsigned char c = p[i];
+        size_t        k;
+        unsigned long cp;
+
+        if (c < 0x80) {
+            if (c < 0x20 || c == 0x7f)
+                return -1;
+            i++;
+            count++;
+            continue;
+        }
+        if (c >= 0xc2 && c <= 0xdf) {
+            k = 1;
+            cp = c & 0x1f;
+        } else if (c >= 0xe0 && c <= 0xef) {
+            k = 2;
+            cp = c & 0x0f;
+        } else if (c >= 0xf0 && c <= 0xf4) {
+            k = 3;
+            cp = c & 0x07;
+        } else {
+            return -1;
+        }
+        if (len - i <= k)
+            return -1;
+        for (size_t j = 1; j <= k; j++) {
+            if ((p[i + j] & 0xc0) != 0x80)
+                return -1;
+            cp = cp << 6 | (p[i + j] & 0x3f);
+        }
+        if ((k == 2 && cp < 0x800) || (k == 3 && cp < 0x10000) ||
+            (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff ||
+            (cp >= 0x80 && cp <= 0x9f))
+            return -1;
+        i += k + 1;
+        count++;
+    }
+    return count;
+}

@@ -1,0 +1,1002 @@
+#!/usr/bin/python3
+"""certward benchmarks (`make bench`).
+
+Starts one private stack -- a throwaway MariaDB with durable commits, certward
+serve, the trivial FastCGI responder tests/bench/fcgi-hello and one nginx in
+front of both -- then runs the selected benchmarks against it with wrk and
+prints their figures, ratios and goals. Every server binds 127.0.0.1 or a unix
+socket in a private temporary directory and is stopped by its PID at the end.
+
+The figures that matter are ratios measured in the same run: the machines are
+shared and noisy, so absolute requests/s move from one run to the next.
+Targets are measured alternately (A, B, A, B, ...) and the median of each is
+reported, so that a slow phase of the machine hits both. Each run also records
+the CPU time (user + system, from /proc) that nginx, the FastCGI servers,
+MariaDB and wrk spent per request: with every CPU busy, throughput follows the
+CPU cost of a request, and that breakdown says where the time goes.
+
+Benchmarks run by default: health. Diagnostics run only with --only: nodb.
+
+    /usr/bin/python3 tests/bench/bench.py [--only NAME] [--duration SECONDS]
+                                          [--rounds N] [--list] [--keep]
+
+Environment: CERTWARD_BIN and FCGI_HELLO_BIN (set by `make bench`; default
+./certward and tests/bench/fcgi-hello).
+
+A benchmark is a function taking (stack, opts) and returning a dict with at
+least "summary" (lines to print) and "goals" (list from goal()); register it
+with @benchmark("name", "description"). Everything a benchmark needs from the
+stack (URLs, certward commands, SQL, worker PIDs, wrk) is on the Stack object.
+
+Exit status: 0 when every selected benchmark ran, whether its goals were met
+or not (this is a measurement, not a test); 1 when something could not start
+or a benchmark could not run; 2 for usage errors.
+"""
+
+import argparse
+import datetime
+import http.client
+import json
+import os
+import platform
+import re
+import resource
+import secrets
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+OUT_DIR = REPO / "tests" / "out"
+LOOPBACK = "127.0.0.1"
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+# mariadbd and nginx live in /usr/sbin, which a non-root PATH may lack.
+for _d in ("/usr/sbin", "/sbin"):
+    if _d not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = os.environ.get("PATH", "") + os.pathsep + _d
+
+
+class BenchError(RuntimeError):
+    """Something the benchmarks depend on could not be started or run."""
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------
+# processes
+
+def alive(pid):
+    """True while pid exists and is not a zombie. PID 1 here reaps orphans
+    late, so kill -0 would report a dead process as running for a second or
+    two; `ps -o stat=` shows it as Z."""
+    res = subprocess.run(["ps", "-o", "stat=", "-p", str(pid)],
+                         capture_output=True, text=True)
+    stat = res.stdout.strip()
+    return res.returncode == 0 and stat != "" and not stat.startswith("Z")
+
+
+def children_of(pid):
+    """PIDs of the live children of pid."""
+    kids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] not in (b"Z", b"X"):
+            kids.append(int(entry))
+    return sorted(kids)
+
+
+def proc_status_kib(pid, key):
+    """A kB field (VmRSS, VmHWM...) of /proc/PID/status, or None."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def proc_cpu_seconds(pid):
+    """User + system CPU seconds used so far by pid (all its threads)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+    except OSError:
+        return None
+    # Fields after the command: state is [0], utime [11], stime [12].
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def wait_for(predicate, timeout, what, proc=None):
+    deadline = time.monotonic() + timeout
+    while True:
+        if predicate():
+            return
+        if proc is not None and not proc.running():
+            raise BenchError(f"{proc.name} exited with status {proc.returncode} "
+                             f"while waiting for {what}:\n{proc.log_tail()}")
+        if time.monotonic() > deadline:
+            raise BenchError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(0.05)
+
+
+def unix_accepting(path):
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(0.5)
+            s.connect(str(path))
+        return True
+    except OSError:
+        return False
+
+
+def tcp_accepting(port):
+    try:
+        with socket.create_connection((LOOPBACK, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((LOOPBACK, 0))
+        return s.getsockname()[1]
+
+
+def write_private(path, text):
+    """Write a file readable by its owner only (0600)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    os.chmod(path, 0o600)
+    return Path(path)
+
+
+def tail(path, lines=30):
+    try:
+        return "\n".join(Path(path).read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+class Process:
+    """A server started by the benchmark: own session, output in a log file,
+    stopped by its PID."""
+
+    def __init__(self, registry, name, argv, log_path, env=None):
+        self.name = name
+        self.log_path = Path(log_path)
+        with open(self.log_path, "ab") as out:
+            self.popen = subprocess.Popen([str(a) for a in argv], stdin=subprocess.DEVNULL,
+                                          stdout=out, stderr=subprocess.STDOUT, env=env,
+                                          start_new_session=True)
+        self.pid = self.popen.pid
+        registry.append(self)
+
+    def running(self):
+        return self.popen.poll() is None and alive(self.pid)
+
+    @property
+    def returncode(self):
+        return self.popen.poll()
+
+    def log_tail(self):
+        return tail(self.log_path)
+
+    def stop(self, timeout=20):
+        """SIGTERM, wait up to timeout, then SIGKILL. Children left behind
+        (the process leads its own session, so its group id is its PID) are
+        killed with the group."""
+        if self.popen.poll() is None:
+            try:
+                os.kill(self.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            deadline = time.monotonic() + timeout
+            while alive(self.pid) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            if alive(self.pid):
+                log(f"{self.name} (pid {self.pid}) ignored SIGTERM for {timeout}s: SIGKILL")
+                try:
+                    os.kill(self.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            try:
+                self.popen.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                log(f"{self.name} (pid {self.pid}) could not be reaped")
+        try:
+            os.killpg(self.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+# --------------------------------------------------------------------------
+# the stack
+
+class Stack:
+    """MariaDB + certward serve + fcgi-hello + nginx, all private to one run.
+
+    URLs: stack.url("/api/health") goes to certward, stack.url("/hello") to
+    fcgi-hello. stack.certward(...) runs a certward command with the run's
+    configuration, stack.sql(...) runs SQL as the database root user."""
+
+    def __init__(self, opts):
+        self.opts = opts
+        self.processes = []
+        self.root = os.geteuid() == 0
+        self.dir = Path(tempfile.mkdtemp(prefix="cwbench.", dir="/tmp"))
+        os.chmod(self.dir, 0o711)
+        self.certward_bin = Path(os.environ.get("CERTWARD_BIN", REPO / "certward"))
+        self.hello_bin = Path(os.environ.get("FCGI_HELLO_BIN",
+                                             REPO / "tests" / "bench" / "fcgi-hello"))
+        self.db_dir = self.dir / "db"
+        self.db_socket = self.db_dir / "mysqld.sock"
+        self.db_name = "certward"
+        self.db_user = "certward"
+        self.db_password = secrets.token_hex(16)
+        self.cw_dir = self.dir / "cw"
+        self.cw_socket = self.dir / "cw.sock"
+        self.cw_conf = self.cw_dir / "certward.conf"
+        self.hello_socket = self.dir / "hello.sock"
+        self.web_dir = self.dir / "nginx"
+        self.port = None
+        self.mariadb = self.certward_proc = self.hello = self.nginx = None
+        self.workers = opts.workers
+        self.threads = opts.cw_threads
+
+    # -- lifecycle ---------------------------------------------------------
+
+    def start(self):
+        for binary in (self.certward_bin, self.hello_bin):
+            if not os.access(binary, os.X_OK):
+                raise BenchError(f"{binary} not found or not executable (run `make bench`)")
+        for tool in ("mariadb-install-db", "mariadbd", "mariadb", "mariadb-admin", "nginx",
+                     "wrk", "ps"):
+            if shutil.which(tool) is None:
+                raise BenchError(f"{tool} is not installed")
+        t0 = time.monotonic()
+        self._start_mariadb()
+        self._start_certward()
+        self._start_hello()
+        self._start_nginx()
+        log(f"stack up in {time.monotonic() - t0:.1f} s: nginx on {LOOPBACK}:{self.port}, "
+            f"certward {self.workers} workers x {self.threads} threads, "
+            f"fcgi-hello {self.opts.hello_threads} threads (run dir {self.dir})")
+
+    def stop(self):
+        # Newest first: nginx before the FastCGI servers, MariaDB last.
+        for proc in reversed(self.processes):
+            try:
+                proc.stop()
+            except Exception as exc:  # keep stopping the others
+                log(f"stopping {proc.name}: {exc}")
+        self.processes.clear()
+        if self.opts.keep:
+            log(f"kept {self.dir}")
+        else:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    def _start_mariadb(self):
+        self.db_dir.mkdir()
+        (self.db_dir / "tmp").mkdir()
+        user = ["--user=root"] if self.root else []
+        res = subprocess.run(["mariadb-install-db", "--no-defaults", *user,
+                              f"--datadir={self.db_dir / 'data'}",
+                              "--auth-root-authentication-method=normal",
+                              "--skip-test-db", "--skip-name-resolve"],
+                             capture_output=True, text=True, timeout=180)
+        if res.returncode != 0:
+            raise BenchError(f"mariadb-install-db failed:\n{res.stdout}\n{res.stderr}")
+        # Socket only (no TCP listener). innodb_flush_log_at_trx_commit=1:
+        # every commit is fsynced, as in production.
+        argv = ["mariadbd", "--no-defaults", *user,
+                f"--datadir={self.db_dir / 'data'}", f"--tmpdir={self.db_dir / 'tmp'}",
+                f"--socket={self.db_socket}", "--skip-networking",
+                f"--pid-file={self.db_dir / 'mysqld.pid'}",
+                f"--log-error={self.db_dir / 'error.log'}",
+                "--skip-name-resolve", "--character-set-server=utf8mb4",
+                "--collation-server=utf8mb4_unicode_ci",
+                "--innodb-buffer-pool-size=256M", "--innodb-log-file-size=64M",
+                "--innodb-flush-log-at-trx-commit=1", "--skip-log-bin",
+                "--max-connections=500"]
+        self.mariadb = Process(self.processes, "mariadbd", argv, self.db_dir / "stdout.log")
+        try:
+            wait_for(self._db_ping, 60, "MariaDB", self.mariadb)
+        except BenchError as exc:
+            raise BenchError(f"{exc}\n{tail(self.db_dir / 'error.log')}") from None
+        stmts = [f"CREATE DATABASE `{self.db_name}` CHARACTER SET utf8mb4 "
+                 f"COLLATE utf8mb4_unicode_ci",
+                 f"CREATE USER '{self.db_user}'@'localhost' IDENTIFIED BY '{self.db_password}'",
+                 f"GRANT ALL PRIVILEGES ON `{self.db_name}`.* TO '{self.db_user}'@'localhost'"]
+        self.sql("; ".join(stmts), database=None)
+
+    def _db_ping(self):
+        res = subprocess.run(["mariadb-admin", "--no-defaults", "-S", str(self.db_socket),
+                              "-uroot", "--connect-timeout=2", "ping"],
+                             capture_output=True, timeout=30)
+        return res.returncode == 0
+
+    def _start_certward(self):
+        self.cw_dir.mkdir(mode=0o700)
+        password_file = write_private(self.cw_dir / "db.password", self.db_password + "\n")
+        jwt_file = write_private(self.cw_dir / "jwt.secret", secrets.token_urlsafe(48) + "\n")
+        key_file = write_private(self.cw_dir / "master.key", secrets.token_hex(32) + "\n")
+        conf = {
+            "database": {"socket": self.db_socket, "name": self.db_name,
+                         "user": self.db_user, "password_file": password_file,
+                         "connect_timeout": 3},
+            "server": {"listen": self.cw_socket,
+                       # nginx runs as the same user (root here): 0660 is enough.
+                       "socket_mode": "0660", "workers": self.workers,
+                       "threads": self.threads, "drain_timeout": 5,
+                       "public_url": "http://localhost"},
+            "security": {"jwt_secret_file": jwt_file, "master_key_file": key_file,
+                         "cookie_secure": "false", "argon2_memory_kib": 8192,
+                         "argon2_iterations": 1},
+            "log": {"level": "warning"},
+        }
+        lines = []
+        for section, values in conf.items():
+            lines.append(f"[{section}]")
+            lines += [f"{k} = {v}" for k, v in values.items()]
+            lines.append("")
+        write_private(self.cw_conf, "\n".join(lines))
+        res = self.certward("migrate", timeout=180)
+        if res.returncode != 0:
+            raise BenchError(f"certward migrate failed ({res.returncode}):\n"
+                             f"{res.stdout}{res.stderr}")
+        self.certward_proc = Process(self.processes, "certward",
+                                     [self.certward_bin, "-c", self.cw_conf, "serve"],
+                                     self.cw_dir / "certward.log")
+        wait_for(lambda: unix_accepting(self.cw_socket) and
+                 len(self.worker_pids()) >= self.workers,
+                 30, "certward serve", self.certward_proc)
+
+    def _start_hello(self):
+        self.hello = Process(self.processes, "fcgi-hello",
+                             [self.hello_bin, "-s", self.hello_socket,
+                              "-t", self.opts.hello_threads],
+                             self.dir / "fcgi-hello.log")
+        wait_for(lambda: unix_accepting(self.hello_socket), 10, "fcgi-hello", self.hello)
+
+    def _start_nginx(self):
+        d = self.web_dir
+        d.mkdir()
+        for sub in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
+            (d / sub).mkdir()
+        self.port = free_port()
+        # No fastcgi_keep_conn, as in deploy/nginx/certward.conf.
+        conf = f"""# generated by tests/bench/bench.py
+{"user root;" if self.root else ""}
+worker_processes 2;
+daemon off;
+master_process on;
+pid {d}/nginx.pid;
+error_log {d}/error.log warn;
+events {{ worker_connections 2048; }}
+http {{
+    access_log off;
+    client_body_temp_path {d}/client_body;
+    proxy_temp_path {d}/proxy;
+    fastcgi_temp_path {d}/fastcgi;
+    uwsgi_temp_path {d}/uwsgi;
+    scgi_temp_path {d}/scgi;
+    server_tokens off;
+    server {{
+        listen {LOOPBACK}:{self.port};
+        server_name localhost;
+        merge_slashes off;
+        location /api/ {{
+            include /etc/nginx/fastcgi_params;
+            fastcgi_pass unix:{self.cw_socket};
+        }}
+        location = /hello {{
+            include /etc/nginx/fastcgi_params;
+            fastcgi_pass unix:{self.hello_socket};
+        }}
+        location / {{
+            return 404;
+        }}
+    }}
+}}
+"""
+        (d / "nginx.conf").write_text(conf)
+        argv = ["nginx", "-p", f"{d}/", "-c", f"{d}/nginx.conf", "-e", f"{d}/error.log"]
+        res = subprocess.run([*argv, "-t", "-q"], capture_output=True, text=True, timeout=30)
+        if res.returncode != 0:
+            raise BenchError(f"nginx -t failed:\n{res.stdout}{res.stderr}")
+        self.nginx = Process(self.processes, "nginx", argv, d / "nginx.out")
+        wait_for(lambda: tcp_accepting(self.port), 10, "nginx", self.nginx)
+
+    # -- helpers for benchmarks --------------------------------------------
+
+    def url(self, path):
+        return f"http://{LOOPBACK}:{self.port}{path}"
+
+    def get(self, path, headers=None):
+        """One HTTP GET through nginx: (status, body bytes)."""
+        conn = http.client.HTTPConnection(LOOPBACK, self.port, timeout=10)
+        try:
+            conn.request("GET", path, headers=headers or {})
+            resp = conn.getresponse()
+            return resp.status, resp.read()
+        finally:
+            conn.close()
+
+    def certward(self, *args, timeout=60, stdin=None):
+        return subprocess.run([str(self.certward_bin), "-c", str(self.cw_conf), *args],
+                              capture_output=True, text=True, timeout=timeout, input=stdin)
+
+    def sql(self, query, database="certward"):
+        argv = ["mariadb", "--no-defaults", "-S", str(self.db_socket), "-uroot", "-N", "-B",
+                "-e", query]
+        if database:
+            argv.append(database)
+        res = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+        if res.returncode != 0:
+            raise BenchError(f"SQL failed: {query!r}: {res.stderr.strip()}")
+        return [tuple(line.split("\t")) for line in res.stdout.splitlines()]
+
+    def worker_pids(self):
+        return children_of(self.certward_proc.pid) if self.certward_proc else []
+
+    def worker_memory(self):
+        """{pid: {"rss_kib": VmRSS, "hwm_kib": VmHWM}} of every certward worker."""
+        out = {}
+        for pid in self.worker_pids():
+            rss = proc_status_kib(pid, "VmRSS")
+            if rss is not None:
+                out[pid] = {"rss_kib": rss, "hwm_kib": proc_status_kib(pid, "VmHWM")}
+        return out
+
+    def cpu_groups(self):
+        """PIDs whose CPU time is accounted per run, grouped by component."""
+        groups = {"nginx": children_of(self.nginx.pid),
+                  "certward": self.worker_pids(),
+                  "fcgi-hello": [self.hello.pid],
+                  "mariadbd": [self.mariadb.pid]}
+        return groups
+
+    def check_alive(self):
+        for proc in self.processes:
+            if not proc.running():
+                raise BenchError(f"{proc.name} is no longer running "
+                                 f"(status {proc.returncode}):\n{proc.log_tail()}")
+
+
+# --------------------------------------------------------------------------
+# wrk
+
+_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0, "m": 60000.0, "h": 3600000.0}
+
+
+def _ms(text):
+    m = re.fullmatch(r"([\d.]+)(us|ms|s|m|h)", text)
+    if not m:
+        raise ValueError(f"cannot parse wrk duration {text!r}")
+    return float(m.group(1)) * _UNITS[m.group(2)]
+
+
+def parse_wrk(output):
+    """requests/s, latency percentiles (ms), totals and errors from the
+    output of `wrk --latency`."""
+    res = {"rps": None, "p50_ms": None, "p75_ms": None, "p90_ms": None, "p99_ms": None,
+           "requests": None, "non_2xx": 0, "socket_errors": 0}
+    for line in output.splitlines():
+        line = line.strip()
+        m = re.match(r"Requests/sec:\s+([\d.]+)", line)
+        if m:
+            res["rps"] = float(m.group(1))
+        m = re.match(r"(50|75|90|99)(?:\.000)?%\s+(\S+)$", line)
+        if m:
+            res[f"p{m.group(1)}_ms"] = _ms(m.group(2))
+        m = re.match(r"(\d+) requests in", line)
+        if m:
+            res["requests"] = int(m.group(1))
+        m = re.match(r"Non-2xx or 3xx responses:\s+(\d+)", line)
+        if m:
+            res["non_2xx"] = int(m.group(1))
+        m = re.match(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", line)
+        if m:
+            res["socket_errors"] = sum(int(x) for x in m.groups())
+    if res["rps"] is None or res["p99_ms"] is None:
+        raise BenchError(f"unexpected wrk output:\n{output}")
+    return res
+
+
+def run_wrk(stack, path, duration, connections=None, threads=None, script=None,
+            account_cpu=True):
+    """One wrk run against path through nginx. Returns parse_wrk()'s dict
+    plus the CPU seconds each stack component and wrk itself used per
+    request ("cpu_us_per_req")."""
+    opts = stack.opts
+    argv = ["wrk", f"-t{threads or opts.wrk_threads}", f"-c{connections or opts.connections}",
+            f"-d{duration}s", "--latency"]
+    if script:
+        argv += ["-s", str(script)]
+    argv.append(stack.url(path))
+    groups = stack.cpu_groups() if account_cpu else {}
+    before = {g: sum(proc_cpu_seconds(p) or 0.0 for p in pids) for g, pids in groups.items()}
+    ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    res = subprocess.run(argv, capture_output=True, text=True, timeout=duration + 60)
+    ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    after = {g: sum(proc_cpu_seconds(p) or 0.0 for p in pids) for g, pids in groups.items()}
+    if res.returncode != 0:
+        raise BenchError(f"wrk failed ({res.returncode}): {res.stderr.strip()}")
+    out = parse_wrk(res.stdout)
+    out["path"] = path
+    out["duration_s"] = duration
+    if account_cpu and out["requests"]:
+        cpu = {g: after[g] - before[g] for g in groups}
+        # RUSAGE_CHILDREN also counts the other children reaped meanwhile
+        # (ps from the alive checks: none during a run).
+        cpu["wrk"] = (ru1.ru_utime + ru1.ru_stime) - (ru0.ru_utime + ru0.ru_stime)
+        out["cpu_s"] = {g: round(v, 3) for g, v in cpu.items()}
+        out["cpu_us_per_req"] = {g: round(v * 1e6 / out["requests"], 1) for g, v in cpu.items()}
+    return out
+
+
+def compare(stack, targets, rounds, duration, **wrk_kwargs):
+    """Measure several paths alternately: rounds x (t1, t2, ...). targets is a
+    list of (label, path). Returns {label: {"runs": [...], "median": {...}}}
+    with medians of requests/s and latency percentiles over the rounds."""
+    results = {label: {"path": path, "runs": []} for label, path in targets}
+    for r in range(rounds):
+        for label, path in targets:
+            stack.check_alive()
+            run = run_wrk(stack, path, duration, **wrk_kwargs)
+            results[label]["runs"].append(run)
+            log(f"  round {r + 1}/{rounds} {label:<8} {run['rps']:>10,.0f} req/s  "
+                f"p50 {run['p50_ms']:.2f} ms  p99 {run['p99_ms']:.2f} ms"
+                + (f"  non-2xx {run['non_2xx']}" if run["non_2xx"] else "")
+                + (f"  SOCKET ERRORS {run['socket_errors']}" if run["socket_errors"] else ""))
+    for label, entry in results.items():
+        runs = entry["runs"]
+        med = {k: round(statistics.median(run[k] for run in runs), 3)
+               for k in ("rps", "p50_ms", "p75_ms", "p90_ms", "p99_ms")
+               if all(run[k] is not None for run in runs)}
+        med["non_2xx"] = sum(run["non_2xx"] for run in runs)
+        med["socket_errors"] = sum(run["socket_errors"] for run in runs)
+        if all("cpu_us_per_req" in run for run in runs):
+            groups = runs[0]["cpu_us_per_req"].keys()
+            med["cpu_us_per_req"] = {g: round(statistics.median(run["cpu_us_per_req"][g]
+                                                                 for run in runs), 1)
+                                     for g in groups}
+        entry["median"] = med
+    return results
+
+
+def warm_up(stack, paths, seconds=2):
+    for path in paths:
+        run_wrk(stack, path, seconds, account_cpu=False)
+
+
+# --------------------------------------------------------------------------
+# benchmarks
+
+BENCHMARKS = {}
+
+
+def benchmark(name, description, default=True):
+    """Register a benchmark. default=False: run only when named with --only
+    (diagnostics that `make bench` does not need every time)."""
+    def register(fn):
+        BENCHMARKS[name] = {"fn": fn, "description": description, "default": default}
+        return fn
+    return register
+
+
+def goal(text, value, target, met, shown):
+    """One goal: text ("health >= 80% of hello"), measured value, target,
+    met (bool) and the value as shown."""
+    return {"goal": text, "value": value, "target": target, "met": met, "shown": shown}
+
+
+def fmt_kib(kib):
+    return "-" if kib is None else f"{kib / 1024:.1f} MiB"
+
+
+def check_get(stack, path, status, check_body=None):
+    """One request through nginx before measuring: the right status and body,
+    so that a fast error page is never benchmarked by mistake."""
+    got, body = stack.get(path)
+    ok = got == status
+    if ok and check_body is not None:
+        try:
+            ok = check_body(json.loads(body))
+        except ValueError:
+            ok = False
+    if not ok:
+        raise BenchError(f"GET {path} answered {got} (expected {status}): {body[:300]!r}")
+    return body
+
+
+def cpu_cost_ratio(res, base, other):
+    """CPU time per request of base over that of other, summed over the
+    stack (nginx, FastCGI servers, MariaDB, wrk), or None."""
+    b, o = res[base]["median"], res[other]["median"]
+    if "cpu_us_per_req" not in b or "cpu_us_per_req" not in o:
+        return None
+    tb, to = sum(b["cpu_us_per_req"].values()), sum(o["cpu_us_per_req"].values())
+    return round(tb / to, 4) if to else None
+
+
+def comparison_lines(res, base, other, expected_non2xx=()):
+    """Table, ratio and CPU lines for a compare() of base (the ceiling) and
+    other. Returns (lines, ratio, per_round_ratios, clean)."""
+    lines = [f"{'target':<8} {'path':<22} {'req/s':>10} {'p50':>9} {'p99':>9} "
+             f"{'non-2xx':>8} {'sock err':>8}"]
+    for label in (base, other):
+        m = res[label]["median"]
+        lines.append(f"{label:<8} {res[label]['path']:<22} {m['rps']:>10,.0f} "
+                     f"{m['p50_ms']:>6.2f} ms {m['p99_ms']:>6.2f} ms {m['non_2xx']:>8} "
+                     f"{m['socket_errors']:>8}")
+    b, o = res[base]["median"], res[other]["median"]
+    ratio = o["rps"] / b["rps"] if b["rps"] else None
+    per_round = [round(y["rps"] / x["rps"], 3)
+                 for x, y in zip(res[base]["runs"], res[other]["runs"])]
+    lines.append(f"ratio {other}/{base}: {ratio:.3f} (of the median req/s; per round: "
+                 f"{', '.join(f'{r:.3f}' for r in per_round)})")
+    if "cpu_us_per_req" in b and "cpu_us_per_req" in o:
+        groups = [g for g in b["cpu_us_per_req"]
+                  if b["cpu_us_per_req"][g] or o["cpu_us_per_req"][g]]
+        lines.append(f"CPU per request, us ({base} / {other}): " + ", ".join(
+            f"{g} {b['cpu_us_per_req'][g]:.0f} / {o['cpu_us_per_req'][g]:.0f}" for g in groups)
+            + f"; total {sum(b['cpu_us_per_req'].values()):.0f} / "
+              f"{sum(o['cpu_us_per_req'].values()):.0f}")
+        # With every CPU busy, throughput is inversely proportional to the
+        # CPU time a request costs the whole stack; this ratio is steadier
+        # than the req/s ratio when other jobs share the machine.
+        lines.append(f"CPU-cost ratio {base}/{other}: {cpu_cost_ratio(res, base, other):.3f}"
+                     f" (the req/s ratio to expect when the CPUs are the bottleneck)")
+    clean = True
+    for label in (base, other):
+        m = res[label]["median"]
+        if m["socket_errors"] or (m["non_2xx"] and label not in expected_non2xx):
+            clean = False
+    if not clean:
+        lines.append("WARNING: socket errors or unexpected non-2xx responses during the "
+                     "runs; the ratio is not meaningful")
+    return lines, ratio, per_round, clean
+
+
+@benchmark("health", "GET /api/health (one indexed SELECT) vs the FastCGI hello "
+                     "ceiling; certward worker RSS idle and after load")
+def bench_health(stack, opts):
+    # Idle: workers started, no request served yet (no database connection).
+    mem_idle = stack.worker_memory()
+    check_get(stack, "/hello", 200, lambda d: d == {"status": "ok"})
+    body = check_get(stack, "/api/health", 200,
+                     lambda d: d.get("status") == "ok" and d.get("database") == "ok")
+    schema = json.loads(body).get("schema")
+    # After warm-up every thread has served requests and holds its database
+    # connection: what an idle worker looks like in production.
+    warm_up(stack, ["/hello", "/api/health"])
+    mem_warm = stack.worker_memory()
+    res = compare(stack, [("hello", "/hello"), ("health", "/api/health")],
+                  opts.rounds, opts.duration)
+    mem_loaded = stack.worker_memory()
+    stack.check_alive()
+
+    lines, ratio, per_round, clean = comparison_lines(res, "hello", "health")
+    idle_max = max((m["rss_kib"] for m in mem_idle.values()), default=None)
+    warm_max = max((m["rss_kib"] for m in mem_warm.values()), default=None)
+    loaded_max = max((m["rss_kib"] for m in mem_loaded.values()), default=None)
+    hwm_max = max((m["hwm_kib"] or 0 for m in mem_loaded.values()), default=None)
+    lines.append(f"certward worker RSS (largest of {len(mem_idle)} workers): fresh "
+                 f"{fmt_kib(idle_max)}, after warm-up {fmt_kib(warm_max)}, right after load "
+                 f"{fmt_kib(loaded_max)}, peak VmHWM {fmt_kib(hwm_max)}")
+    # The memory goal is judged on the largest figure of an idle worker:
+    # fresh, after warm-up or right after the load.
+    rss_goal = max((v for v in (idle_max, warm_max, loaded_max) if v is not None), default=None)
+    goals = [
+        goal("GET /api/health >= 80% of hello req/s", round(ratio, 3) if ratio else None, 0.80,
+             bool(clean and ratio is not None and ratio >= 0.80),
+             f"{ratio * 100:.1f}%" if ratio else "-"),
+        goal("idle worker RSS < 16 MiB", rss_goal, 16 * 1024,
+             rss_goal is not None and rss_goal < 16 * 1024, fmt_kib(rss_goal)),
+    ]
+    return {
+        "summary": lines,
+        "goals": goals,
+        "results": res,
+        "ratio": round(ratio, 4) if ratio else None,
+        "ratio_per_round": per_round,
+        "cpu_cost_ratio": cpu_cost_ratio(res, "hello", "health"),
+        "schema": schema,
+        "worker_memory_kib": {
+            "fresh": {str(k): v for k, v in mem_idle.items()},
+            "after_warmup": {str(k): v for k, v in mem_warm.items()},
+            "after_load": {str(k): v for k, v in mem_loaded.items()},
+        },
+    }
+
+
+NODB_PATH = "/api/bench-no-such-route"
+
+
+@benchmark("nodb", f"GET {NODB_PATH} (routing and a 404 problem document, no "
+                   "database) vs hello: certward's own per-request cost", default=False)
+def bench_nodb(stack, opts):
+    check_get(stack, "/hello", 200, lambda d: d == {"status": "ok"})
+    check_get(stack, NODB_PATH, 404, lambda d: d.get("status") == 404)
+    warm_up(stack, ["/hello", NODB_PATH])
+    res = compare(stack, [("hello", "/hello"), ("nodb", NODB_PATH)],
+                  opts.rounds, opts.duration)
+    stack.check_alive()
+    lines, ratio, per_round, clean = comparison_lines(res, "hello", "nodb",
+                                                      expected_non2xx=("nodb",))
+    lines.append("(nodb answers 404 on purpose: its non-2xx count is expected)")
+    return {"summary": lines, "goals": [], "results": res,
+            "ratio": round(ratio, 4) if ratio else None, "ratio_per_round": per_round,
+            "cpu_cost_ratio": cpu_cost_ratio(res, "hello", "nodb")}
+
+
+BENCH_USER = "benchadmin"
+BENCH_PASSWORD = "Bench-Admin#2026x"
+
+
+def auth_setup(stack):
+    """An admin account and an allowlisted loopback address (the default
+    rate limits would otherwise answer 429 to wrk). Returns the session
+    cookie of one login."""
+    pw = stack.dir / "bench-password"
+    write_private(pw, BENCH_PASSWORD + "\n")
+    have = stack.sql(f"SELECT COUNT(*) FROM users WHERE username = '{BENCH_USER}'")
+    if have[0][0] == "0":
+        res = stack.certward("user", "add", "--username", BENCH_USER, "--role", "admin",
+                             "--password-file", str(pw))
+        if res.returncode != 0:
+            raise BenchError(f"user add failed: {res.stderr.strip()}")
+    stack.sql("REPLACE INTO settings (name, value) VALUES ('security', "
+              "'{\"rate_limit_allowlist\": [\"127.0.0.1\", \"::1\"]}')")
+    time.sleep(6)   # settings are cached per worker thread for 5 s
+    body = json.dumps({"username": BENCH_USER, "password": BENCH_PASSWORD})
+    conn = http.client.HTTPConnection(LOOPBACK, stack.port, timeout=10)
+    try:
+        conn.request("POST", "/api/v2/auth/login", body=body,
+                     headers={"Content-Type": "application/json"})
+        resp = conn.getresponse()
+        resp.read()
+        if resp.status != 200:
+            raise BenchError(f"login answered {resp.status}")
+        cookie = resp.getheader("Set-Cookie").split(";", 1)[0]
+    finally:
+        conn.close()
+    return cookie
+
+
+def lua_script(stack, name, text):
+    path = stack.dir / name
+    path.write_text(text)
+    return path
+
+
+@benchmark("auth", "logins/s, and GET /api/v2/auth/me with a session cookie vs "
+                   "GET /api/health (goal: an authenticated request costs at most "
+                   "1.5x a health request)")
+def bench_auth(stack, opts):
+    cookie = auth_setup(stack)
+    me_lua = lua_script(stack, "me.lua",
+                        f'wrk.headers["Cookie"] = "{cookie}"\n')
+    got, body = stack.get("/api/v2/auth/me", headers={"Cookie": cookie})
+    if got != 200:
+        raise BenchError(f"GET /api/v2/auth/me answered {got}: {body[:200]!r}")
+    warm_up(stack, ["/api/health"])
+    results = {"health": {"path": "/api/health", "runs": []},
+               "me": {"path": "/api/v2/auth/me", "runs": []}}
+    for r in range(opts.rounds):
+        for label, path, script in (("health", "/api/health", None),
+                                    ("me", "/api/v2/auth/me", me_lua)):
+            stack.check_alive()
+            run = run_wrk(stack, path, opts.duration, script=script)
+            results[label]["runs"].append(run)
+            log(f"  round {r + 1}/{opts.rounds} {label:<8} {run['rps']:>10,.0f} req/s  "
+                f"p50 {run['p50_ms']:.2f} ms  p99 {run['p99_ms']:.2f} ms"
+                + (f"  non-2xx {run['non_2xx']}" if run["non_2xx"] else ""))
+    for label, entry in results.items():
+        runs = entry["runs"]
+        med = {k: round(statistics.median(run[k] for run in runs), 3)
+               for k in ("rps", "p50_ms", "p75_ms", "p90_ms", "p99_ms")
+               if all(run[k] is not None for run in runs)}
+        med["non_2xx"] = sum(run["non_2xx"] for run in runs)
+        med["socket_errors"] = sum(run["socket_errors"] for run in runs)
+        if all("cpu_us_per_req" in run for run in runs):
+            groups = runs[0]["cpu_us_per_req"].keys()
+            med["cpu_us_per_req"] = {g: round(statistics.median(run["cpu_us_per_req"][g]
+                                                                 for run in runs), 1)
+                                     for g in groups}
+        entry["median"] = med
+    lines, ratio, per_round, clean = comparison_lines(results, "health", "me")
+    cost = (1 / ratio) if ratio else None
+    lines.append(f"an authenticated request costs {cost:.2f}x a health request "
+                 "(health reuses a database check for 1 s per thread; /auth/me "
+                 "reads its session row on every request so that revocation is "
+                 "immediate)")
+    # Logins: Argon2id with the benchmark's small parameters (8 MiB, 1
+    # pass); production parameters (64 MiB, 3 passes) cost far more.
+    login_lua = lua_script(stack, "login.lua",
+                           'wrk.method = "POST"\n'
+                           'wrk.headers["Content-Type"] = "application/json"\n'
+                           f'wrk.body = \'{{"username":"{BENCH_USER}",'
+                           f'"password":"{BENCH_PASSWORD}"}}\'\n')
+    login = run_wrk(stack, "/api/v2/auth/login", opts.duration, connections=8,
+                    script=login_lua)
+    lines.append(f"logins: {login['rps']:,.0f}/s (8 connections, argon2id m=8 MiB t=1; "
+                 f"p50 {login['p50_ms']:.1f} ms, p99 {login['p99_ms']:.1f} ms, "
+                 f"non-2xx {login['non_2xx']})")
+    goals = [goal("authenticated GET costs <= 1.5x health", round(cost, 3) if cost else None,
+                  1.5, bool(clean and cost is not None and cost <= 1.5),
+                  f"{cost:.2f}x" if cost else "-")]
+    return {"summary": lines, "goals": goals, "results": results, "login": login,
+            "ratio": round(ratio, 4) if ratio else None, "ratio_per_round": per_round}
+
+
+# Later benchmarks (issuance, OCSP) go here,
+# each as a @benchmark function using stack.certward()/stack.sql() for its
+# setup and compare()/run_wrk() for the load; a POST body or a header goes
+# into a wrk Lua script passed as script=.
+
+
+# --------------------------------------------------------------------------
+# main
+
+def machine_info():
+    cpu = "unknown"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    try:
+        with open("/proc/meminfo") as f:
+            mem_kib = int(f.readline().split()[1])
+    except (OSError, ValueError, IndexError):
+        mem_kib = None
+
+    def version(argv):
+        try:
+            res = subprocess.run(argv, capture_output=True, text=True, timeout=10)
+            return (res.stdout + res.stderr).strip().splitlines()[0]
+        except (OSError, IndexError, subprocess.SubprocessError):
+            return None
+
+    try:
+        with open("/proc/loadavg") as f:
+            loadavg = " ".join(f.read().split()[:3])
+    except OSError:
+        loadavg = None
+    certward = os.environ.get("CERTWARD_BIN", str(REPO / "certward"))
+    return {"nproc": os.cpu_count(), "cpu": cpu, "mem_kib": mem_kib,
+            "loadavg_at_start": loadavg, "certward": version([certward, "version"]),
+            "kernel": platform.release(), "python": platform.python_version(),
+            "nginx": version(["nginx", "-v"]), "mariadbd": version(["mariadbd", "--version"]),
+            "wrk": version(["wrk", "--version"])}
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(description="certward benchmarks (make bench)")
+    p.add_argument("--only", action="append", metavar="NAME",
+                   help="run only this benchmark (repeatable; also runs the diagnostic "
+                        "ones that are not run by default); see --list")
+    p.add_argument("--list", action="store_true", help="list the benchmarks and exit")
+    p.add_argument("--duration", type=int, default=10, metavar="SECONDS",
+                   help="length of each wrk run (default 10)")
+    p.add_argument("--rounds", type=int, default=2,
+                   help="alternating rounds per comparison; medians are reported (default 2)")
+    p.add_argument("--connections", type=int, default=32, help="wrk -c (default 32)")
+    p.add_argument("--wrk-threads", type=int, default=2, help="wrk -t (default 2)")
+    p.add_argument("--workers", type=int, default=2, help="certward server.workers (default 2)")
+    p.add_argument("--cw-threads", type=int, default=8,
+                   help="certward server.threads (default 8)")
+    p.add_argument("--hello-threads", type=int, default=8,
+                   help="fcgi-hello threads (default 8)")
+    p.add_argument("--json", type=Path, default=OUT_DIR / "bench.json",
+                   help="result file (default tests/out/bench.json)")
+    p.add_argument("--keep", action="store_true",
+                   help="keep the run directory (configs, logs) in /tmp")
+    opts = p.parse_args(argv)
+    if opts.duration < 1 or opts.rounds < 1:
+        p.error("--duration and --rounds must be at least 1")
+    for name in opts.only or []:
+        if name not in BENCHMARKS:
+            p.error(f"unknown benchmark {name!r}; known: {', '.join(BENCHMARKS)}")
+    return opts
+
+
+def main(argv):
+    opts = parse_args(argv)
+    if opts.list:
+        for name, b in BENCHMARKS.items():
+            print(f"{name:<10} {'' if b['default'] else '(only with --only) '}"
+                  f"{b['description']}")
+        return 0
+    selected = opts.only or [n for n, b in BENCHMARKS.items() if b["default"]]
+    started = datetime.datetime.now(datetime.timezone.utc)
+    report = {
+        "date": started.isoformat(timespec="seconds"),
+        "command": " ".join([sys.executable, *sys.argv]),
+        "machine": machine_info(),
+        "settings": {"duration_s": opts.duration, "rounds": opts.rounds,
+                     "wrk": f"wrk -t{opts.wrk_threads} -c{opts.connections} "
+                            f"-d{opts.duration}s --latency",
+                     "certward_workers": opts.workers, "certward_threads": opts.cw_threads,
+                     "hello_threads": opts.hello_threads, "nginx_worker_processes": 2,
+                     "innodb_flush_log_at_trx_commit": 1},
+        "benchmarks": {},
+    }
+    failed = False
+    stack = Stack(opts)
+    try:
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+        stack.start()
+        for name in selected:
+            log(f"== {name}: {BENCHMARKS[name]['description']}")
+            try:
+                result = BENCHMARKS[name]["fn"](stack, opts)
+            except BenchError as exc:
+                log(f"{name}: could not run: {exc}")
+                report["benchmarks"][name] = {"error": str(exc)}
+                failed = True
+                continue
+            report["benchmarks"][name] = result
+    except BenchError as exc:
+        log(f"bench: {exc}")
+        report["error"] = str(exc)
+        failed = True
+    except KeyboardInterrupt:
+        log("bench: interrupted")
+        report["error"] = "interrupted"
+        failed = True
+    finally:
+        stack.stop()
+
+    m = report["machine"]
+    print()
+    print(f"certward benchmarks, {report['date']}, {m['nproc']} x {m['cpu']} "
+          f"(load average at start {m['loadavg_at_start']}), {report['settings']['wrk']}, "
+          f"median of {opts.rounds} alternating rounds")
+    for name, result in report["benchmarks"].items():
+        print()
+        print(f"[{name}]")
+        if "error" in result:
+            print(f"  ERROR: {result['error']}")
+            continue
+        for line in result["summary"]:
+            print(f"  {line}")
+    goals = [(name, g) for name, r in report["benchmarks"].items() for g in r.get("goals", [])]
+    if goals:
+        print()
+        print("goals:")
+        for name, g in goals:
+            verdict = "PASS" if g["met"] else "MISS"
+            print(f"  {verdict}  {g['goal']:<42} measured {g['shown']}")
+    opts.json.parent.mkdir(parents=True, exist_ok=True)
+    opts.json.write_text(json.dumps(report, indent=2, default=str) + "\n")
+    print()
+    print(f"results written to {opts.json}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
