@@ -188,14 +188,13 @@ pw_body(struct store *db, void *arg)
     err = store_exec(db, sql_pw_set, p, 2, NULL, NULL);
     if (err != CW_OK)
         return err;
-    /* A new password ends every other session of the account. */
-    if (pt->req->who->session_id != 0) {
-        p[0] = SP_U64(pt->req->who->user_id);
-        p[1] = SP_U64(pt->req->who->session_id);
-        err = store_exec(db, sql_sessions_revoke_others, p, 2, NULL, NULL);
-        if (err != CW_OK)
-            return err;
-    }
+    /* A new password ends every other session of the account (all of
+     * them when the change came with an API key). */
+    p[0] = SP_U64(pt->req->who->user_id);
+    p[1] = SP_U64(pt->req->who->session_id);
+    err = store_exec(db, sql_sessions_revoke_others, p, 2, NULL, NULL);
+    if (err != CW_OK)
+        return err;
     return api_audit(pt->req, db, "user.password_change", "user",
                      uid_text(pt->req), NULL);
 }

@@ -31,6 +31,11 @@ void api_audit_now(struct http_req *req, const char *action,
                    const char *rtype, const char *rid, const char *outcome,
                    json_t *detail);
 
+/* As api_audit_now, naming the account the event is about when there is
+ * no authenticated caller (failed logins). */
+void api_audit_as(struct http_req *req, const char *username,
+                  const char *action, const char *rtype, const char *rid,
+                  const char *outcome, json_t *detail);
 /* ?page=&per_page= with per_page <= 200; 400 on junk. */
 enum cw_err api_paging(struct http_req *req, uint64_t *page,
                        uint64_t *per_page);

@@ -63,9 +63,15 @@ filter_parse(struct http_req *req, struct audit_filter *f)
     f->action = f->action ? f->action : "";
     f->resource = f->resource ? f->resource : "";
     f->outcome = f->outcome ? f->outcome : "";
-    if (strlen(f->user) > 64 || strlen(f->action) > 64 ||
-        strlen(f->resource) > 64 || strlen(f->outcome) > 16)
-        return http_fail(req, CW_E_BADREQ, NULL, "filter value too long");
+    if (strlen(f->user) > 64)
+        return http_fail(req, CW_E_BADREQ, "user", "user is too long");
+    if (strlen(f->action) > 64)
+        return http_fail(req, CW_E_BADREQ, "action", "action is too long");
+    if (strlen(f->resource) > 64)
+        return http_fail(req, CW_E_BADREQ, "resource",
+                         "resource is too long");
+    if (strlen(f->outcome) > 16)
+        return http_fail(req, CW_E_BADREQ, "outcome", "outcome is too long");
     return CW_OK;
 }
 

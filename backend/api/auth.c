@@ -105,9 +105,9 @@ login_failed(struct http_req *req, const struct auth_settings *st,
         snprintf(subj, sizeof(subj), "addr:%s", req->client_addr);
         auth_lockout_fail(req->db, st, subj, st->lockout_addr_threshold);
     }
-    api_audit_now(req, "auth.login", "user", username, "failure",
-                  json_pack("{s:s, s:s}", "username", username, "reason",
-                            reason));
+    api_audit_as(req, username, "auth.login", "user", username, "failure",
+                 json_pack("{s:s, s:s}", "username", username, "reason",
+                           reason));
     return http_fail(req, CW_E_UNAUTH, NULL, "invalid username or password");
 }
 
@@ -162,9 +162,10 @@ login(struct http_req *req, struct http_resp *resp)
     err = auth_lockout_check(req->db, subj, &retry);
     if (err == CW_E_LOCKED) {
         req->retry_after = retry;
-        api_audit_now(req, "auth.login", "user", username, "failure",
-                      json_pack("{s:s, s:s}", "username", username, "reason",
-                                "locked"));
+        api_audit_as(req, username, "auth.login", "user", username,
+                     "failure",
+                     json_pack("{s:s, s:s}", "username", username, "reason",
+                               "locked"));
         return http_fail(req, CW_E_LOCKED, NULL,
                          "account temporarily locked after failed logins; "
                          "retry after %u s", retry);
@@ -307,6 +308,18 @@ me(struct http_req *req, struct http_resp *resp)
     json_object_set_new(user, "auth",
                         json_string(req->who->api_key_id ? "api_key"
                                                          : "session"));
+    if (req->who->sid != NULL) {
+        char csrf[128];
+
+        /* A CSRF token lives 24 h; sessions may live longer: the SPA
+         * takes a fresh one from here. */
+        auth_csrf_make(req->cfg, req->who->sid, time(NULL), csrf,
+                       sizeof(csrf));
+        return http_resp_data(resp, 200,
+                              json_pack("{s:o, s:s}", "user", user,
+                                        "csrf_token", csrf),
+                              NULL);
+    }
     return http_resp_data(resp, 200, json_pack("{s:o}", "user", user), NULL);
 }
 

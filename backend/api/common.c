@@ -33,11 +33,21 @@ void
 api_audit_now(struct http_req *req, const char *action, const char *rtype,
               const char *rid, const char *outcome, json_t *detail)
 {
+    api_audit_as(req, NULL, action, rtype, rid, outcome, detail);
+}
+
+void
+api_audit_as(struct http_req *req, const char *username, const char *action,
+             const char *rtype, const char *rid, const char *outcome,
+             json_t *detail)
+{
     struct store_audit_event ev;
     char                    *d = detail ? jsonx_dumps(detail) : NULL;
 
     json_decref(detail);
     auth_audit_event(req, &ev);
+    if (username != NULL && ev.username == NULL)
+        ev.username = username;
     ev.action = action;
     ev.resource_type = rtype;
     ev.resource_id = rid;
@@ -117,10 +127,20 @@ api_time_param(struct http_req *req, const char *name, char out[32])
               (n == 25 && strcmp(v + 19, "+00:00") == 0)))
             goto bad;
     }
-    if (y < 1970 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > 31 ||
-        h > 23 || mi > 59 || s > 60)
-        goto bad;
-    snprintf(out, 32, "%04d-%02d-%02d %02d:%02d:%02d", y, mo, d, h, mi, s);
+    {
+        static const int mdays[12] = { 31, 28, 31, 30, 31, 30,
+                                        31, 31, 30, 31, 30, 31 };
+        int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+
+        if (y < 1970 || y > 9999 || mo < 1 || mo > 12 || d < 1 ||
+            d > mdays[mo - 1] + (mo == 2 && leap) || h > 23 || mi > 59 ||
+            s > 59)
+            goto bad;
+    }
+    /* All fields range-checked above: exactly 19 characters. */
+    snprintf(out, 32, "%04u-%02u-%02u %02u:%02u:%02u", (unsigned)y % 10000u,
+             (unsigned)mo % 100u, (unsigned)d % 100u, (unsigned)h % 100u,
+             (unsigned)mi % 100u, (unsigned)s % 100u);
     return CW_OK;
 bad:
     return http_fail(req, CW_E_BADREQ, name,

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "auth/auth.h"
 #include "auth/rbac.h"
 #include "util/jsonx.h"
 
@@ -123,6 +124,12 @@ perms_text(struct http_req *req, json_t *arr, char **out)
             return http_fail(req, CW_E_BADREQ, "permissions",
                              "permissions[%zu] is not a known permission "
                              "(see GET /api/v2/roles/permissions)", i);
+        }
+        /* Nobody hands out what they do not hold. */
+        if (!auth_has_perm(req->who, p)) {
+            json_decref(canon);
+            return http_fail(req, CW_E_FORBIDDEN, "permissions",
+                             "you do not hold %s yourself", p);
         }
         for (size_t j = 0; j < json_array_size(canon); j++)
             if (strcmp(json_string_value(json_array_get(canon, j)), p) == 0)

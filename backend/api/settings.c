@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -99,8 +100,13 @@ security_put(struct http_req *req, struct http_resp *resp)
         json_object_del(merged, "trusted_proxies");
     err = auth_settings_parse(req->cfg, merged, &next, why, sizeof(why));
     if (err != CW_OK) {
+        /* The reason starts with the setting's path: name it as the field
+         * ("lockout.threshold", "rate_limit_allowlist[2]"). */
+        char field[64];
+
+        snprintf(field, sizeof(field), "%.*s", (int)strcspn(why, " :["), why);
         json_decref(merged);
-        return http_fail(req, err, NULL, "%s", why);
+        return http_fail(req, err, field, "%s", why);
     }
     json_decref(merged);
     merged = auth_settings_json(&next);

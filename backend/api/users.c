@@ -11,7 +11,9 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "auth/auth.h"
 #include "auth/password.h"
+#include "auth/rbac.h"
 #include "auth/users.h"
 #include "limits.h"
 #include "util/jsonx.h"
@@ -47,12 +49,41 @@ static const char sql_end_sessions[] =
     "UPDATE sessions SET revoked_at = NOW(6) WHERE user_id = ? "
     "AND revoked_at IS NULL";
 static const char sql_delete[] = "DELETE FROM users WHERE id = ?";
+static const char sql_end_keys[] =
+    "UPDATE api_keys SET revoked_at = NOW(6) WHERE user_id = ? "
+    "AND revoked_at IS NULL";
+static const char sql_role_perms[] =
+    "SELECT name, permissions FROM roles WHERE name = ?";
 static const char sql_reset_2fa[] = "DELETE FROM user_totp WHERE user_id = ?";
 static const char sql_reset_codes[] =
     "DELETE FROM user_backup_codes WHERE user_id = ?";
 static const char sql_set_pw[] =
     "UPDATE users SET password_hash = ?, must_change_password = 1, "
     "password_changed_at = NOW(6), updated_at = NOW(6) WHERE id = ?";
+
+/* Nobody grants more than they hold: a role may be given only by a caller
+ * who has every permission in it. CW_E_NOTFOUND for an unknown role. */
+static enum cw_err
+role_grantable(struct http_req *req, struct store *db, const char *role)
+{
+    struct store_rows  rows;
+    struct store_param p[1];
+    const char       **perms;
+    enum cw_err        err;
+
+    p[0] = SP_STR(role);
+    err = store_query(db, req->arena, sql_role_perms, p, 1, &rows);
+    if (err != CW_OK)
+        return err;
+    if (rows.nrows != 1)
+        return CW_E_NOTFOUND;
+    perms = auth_role_perms(req->arena, store_cell_str(&rows, 0, 0),
+                            store_cell_str(&rows, 0, 1));
+    for (size_t i = 0; perms[i] != NULL; i++)
+        if (!auth_has_perm(req->who, perms[i]))
+            return CW_E_FORBIDDEN;
+    return CW_OK;
+}
 
 static enum cw_err
 users_list(struct http_req *req, struct http_resp *resp)
@@ -169,6 +200,16 @@ user_create(struct http_req *req, struct http_resp *resp)
                                                  "must_change_password"));
     if (u.email != NULL && !email_valid(u.email))
         return http_fail(req, CW_E_BADREQ, "email", "email is not valid");
+    err = role_grantable(req, req->db, u.role);
+    if (err == CW_E_NOTFOUND)
+        return http_fail(req, CW_E_BADREQ, "role", "no role named %s",
+                         u.role);
+    if (err == CW_E_FORBIDDEN)
+        return http_fail(req, err, "role",
+                         "you cannot grant a role with permissions you do "
+                         "not hold");
+    if (err != CW_OK)
+        return err;
     u.actor_id = req->who->user_id;
     u.actor_name = req->who->username;
     u.client_addr = req->client_addr;
@@ -260,6 +301,19 @@ patch_body(struct store *db, void *arg)
     }
     v = json_object_get(pt->body, "role");
     if (json_is_string(v) && strcmp(json_string_value(v), cur_role) != 0) {
+        err = role_grantable(pt->req, db, json_string_value(v));
+        if (err == CW_E_NOTFOUND || err == CW_E_FORBIDDEN) {
+            pt->fail_field = "role";
+            pt->fail_msg = err == CW_E_NOTFOUND
+                               ? "no such role"
+                               : "you cannot grant a role with permissions "
+                                 "you do not hold";
+            if (err == CW_E_NOTFOUND)
+                err = CW_E_BADREQ;
+            goto out;
+        }
+        if (err != CW_OK)
+            goto out;
         err = last_admin_guard(db, pt, is_admin);
         if (err != CW_OK)
             goto out;
@@ -444,8 +498,12 @@ reset_pw_body(struct store *db, void *arg)
         return err;
     if (n == 0)
         return CW_E_NOTFOUND;
+    /* A reset password means the old one is not trusted: its sessions and
+     * API keys end too. */
     p[0] = SP_U64(st->id);
     err = store_exec(db, sql_end_sessions, p, 1, NULL, NULL);
+    if (err == CW_OK)
+        err = store_exec(db, sql_end_keys, p, 1, NULL, NULL);
     if (err != CW_OK)
         return err;
     return api_audit(st->req, db, "user.password_reset", "user",

@@ -70,6 +70,23 @@ static const char *const tfa_enrol_routes[] = {
     "/api/v2/account/2fa/enroll", "/api/v2/account/2fa/confirm", NULL,
 };
 
+/* An account with a pending obligation (a password to change, a second
+ * factor its role requires) may only fulfil it, whatever the credential. */
+static enum cw_err
+auth_obligations(struct http_req *req)
+{
+    const struct http_identity *who = req->who;
+
+    if (who->must_change_password && !route_in(req->route, pw_change_routes))
+        return http_fail(req, CW_E_FORBIDDEN, NULL,
+                         "password change required before anything else");
+    if (who->needs_2fa && !route_in(req->route, tfa_enrol_routes))
+        return http_fail(req, CW_E_FORBIDDEN, NULL,
+                         "your role requires two-factor authentication: "
+                         "enrol first");
+    return CW_OK;
+}
+
 static enum cw_err
 auth_apikey(struct http_req *req, const char *token)
 {
@@ -116,12 +133,16 @@ auth_apikey(struct http_req *req, const char *token)
     perms[n] = NULL;
     json_decref(scopes);
     who->perms = perms;
+    who->must_change_password = store_cell_u64(&rows, 0, 5) == 1;
+    who->needs_2fa = store_cell_u64(&rows, 0, 6) == 0 &&
+                     auth_settings_requires_2fa(
+                         auth_settings_get(req->db, req->cfg), who->role);
     if (store_cell_u64(&rows, 0, 11) == 1) {
         p[0] = SP_U64(who->api_key_id);
         store_exec(req->db, sql_apikey_used, p, 1, NULL, NULL);
     }
     req->who = who;
-    return CW_OK;
+    return auth_obligations(req);
 }
 
 static enum cw_err
@@ -179,14 +200,7 @@ auth_cookie(struct http_req *req, const char *cookie_hdr)
         p[0] = SP_U64(who->session_id);
         store_exec(req->db, sql_session_seen, p, 1, NULL, NULL);
     }
-    if (who->must_change_password && !route_in(req->route, pw_change_routes))
-        return http_fail(req, CW_E_FORBIDDEN, NULL,
-                         "password change required before anything else");
-    if (who->needs_2fa && !route_in(req->route, tfa_enrol_routes))
-        return http_fail(req, CW_E_FORBIDDEN, NULL,
-                         "your role requires two-factor authentication: "
-                         "enrol first");
-    return CW_OK;
+    return auth_obligations(req);
 }
 
 enum cw_err

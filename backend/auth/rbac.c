@@ -80,8 +80,9 @@ auth_role_reserved(const char *name)
                                             "cli", "cron", "anonymous",
                                             "public" };
 
-    if (auth_role_builtin(name))
-        return 1;
+    for (size_t i = 0; i < sizeof(builtin) / sizeof(builtin[0]); i++)
+        if (strcasecmp(builtin[i].name, name) == 0)
+            return 1;
     for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
         if (strcasecmp(reserved[i], name) == 0)
             return 1;

@@ -51,8 +51,8 @@ defaults(const struct cw_config *cfg, struct auth_settings *s)
 }
 
 static enum cw_err
-get_uint(json_t *obj, const char *key, unsigned lo, unsigned hi,
-         unsigned *out, char *why, size_t whylen)
+get_uint(json_t *obj, const char *where, const char *key, unsigned lo,
+         unsigned hi, unsigned *out, char *why, size_t whylen)
 {
     json_t *v = json_object_get(obj, key);
 
@@ -60,8 +60,8 @@ get_uint(json_t *obj, const char *key, unsigned lo, unsigned hi,
         return CW_OK;
     if (!json_is_integer(v) || json_integer_value(v) < lo ||
         json_integer_value(v) > hi) {
-        snprintf(why, whylen, "%s must be an integer from %u to %u", key, lo,
-                 hi);
+        snprintf(why, whylen, "%s%s must be an integer from %u to %u", where,
+                 key, lo, hi);
         return CW_E_BADREQ;
     }
     *out = (unsigned)json_integer_value(v);
@@ -149,7 +149,7 @@ auth_settings_parse(const struct cw_config *cfg, json_t *doc,
     }
     err = only_keys(doc, top, "", why, whylen);
     if (err == CW_OK)
-        err = get_uint(doc, "session_ttl", 300, 604800, &s->session_ttl, why,
+        err = get_uint(doc, "", "session_ttl", 300, 604800, &s->session_ttl, why,
                        whylen);
     if (err != CW_OK)
         return err;
@@ -161,16 +161,16 @@ auth_settings_parse(const struct cw_config *cfg, json_t *doc,
         }
         err = only_keys(o, lk, "lockout.", why, whylen);
         if (err == CW_OK)
-            err = get_uint(o, "threshold", 1, 1000, &s->lockout_threshold,
+            err = get_uint(o, "lockout.", "threshold", 1, 1000, &s->lockout_threshold,
                            why, whylen);
         if (err == CW_OK)
-            err = get_uint(o, "address_threshold", 1, 100000,
+            err = get_uint(o, "lockout.", "address_threshold", 1, 100000,
                            &s->lockout_addr_threshold, why, whylen);
         if (err == CW_OK)
-            err = get_uint(o, "window_seconds", 10, 86400,
+            err = get_uint(o, "lockout.", "window_seconds", 10, 86400,
                            &s->lockout_window, why, whylen);
         if (err == CW_OK)
-            err = get_uint(o, "duration_seconds", 1, 86400,
+            err = get_uint(o, "lockout.", "duration_seconds", 1, 86400,
                            &s->lockout_duration, why, whylen);
         if (err != CW_OK)
             return err;
@@ -179,6 +179,7 @@ auth_settings_parse(const struct cw_config *cfg, json_t *doc,
     if (o != NULL) {
         const char *k;
         json_t     *v;
+        char        rl_where[48];
 
         if (!json_is_object(o)) {
             snprintf(why, whylen, "rate_limits must be an object");
@@ -196,12 +197,13 @@ auth_settings_parse(const struct cw_config *cfg, json_t *doc,
                          "protocol, revocation)", k);
                 return CW_E_BADREQ;
             }
-            err = only_keys(v, rk, "rate_limits.", why, whylen);
+            snprintf(rl_where, sizeof(rl_where), "rate_limits.%s.", k);
+            err = only_keys(v, rk, rl_where, why, whylen);
             if (err == CW_OK)
-                err = get_uint(v, "per_minute", 0, 1000000,
+                err = get_uint(v, rl_where, "per_minute", 0, 1000000,
                                &s->rl[cls].per_minute, why, whylen);
             if (err == CW_OK)
-                err = get_uint(v, "burst", 1, 1000000, &s->rl[cls].burst,
+                err = get_uint(v, rl_where, "burst", 1, 1000000, &s->rl[cls].burst,
                                why, whylen);
             if (err != CW_OK)
                 return err;

@@ -398,10 +398,13 @@ out:
     return err;
 }
 
-/* Traditional ("RSA PRIVATE KEY", "EC PRIVATE KEY") DER of type. */
+/* Traditional ("RSA PRIVATE KEY", "EC PRIVATE KEY") DER of type. A
+ * structure that does not parse is reported as malformed (undecodable),
+ * which after legacy PEM decryption means a wrong password: CBC padding
+ * alone lets one wrong password in 256 through. */
 static enum cw_err
 key_parse_traditional_der(int type, const uint8_t *p, size_t len,
-                          EVP_PKEY **out)
+                          enum cw_err malformed, EVP_PKEY **out)
 {
     const unsigned char *q = p;
     EVP_PKEY            *key;
@@ -412,7 +415,7 @@ key_parse_traditional_der(int type, const uint8_t *p, size_t len,
     if (key == NULL || q != p + len || EVP_PKEY_get_base_id(key) != type) {
         pki_ssl_refused("d2i_PrivateKey");
         EVP_PKEY_free(key);
-        return CW_E_BADKEY;
+        return malformed;
     }
     err = key_validate(key);
     if (err != CW_OK) {
@@ -508,8 +511,9 @@ key_parse_pem(const uint8_t *p, size_t len, const char *password,
                 goto out;
             }
         }
-        err = key_parse_traditional_der(i == 2 ? EVP_PKEY_RSA : EVP_PKEY_EC,
-                                        data, (size_t)n, out);
+        err = key_parse_traditional_der(
+            i == 2 ? EVP_PKEY_RSA : EVP_PKEY_EC, data, (size_t)n,
+            header[0] != '\0' ? CW_E_DECRYPT : CW_E_BADKEY, out);
         break;
     }
 out:
@@ -544,10 +548,10 @@ pki_key_parse(const uint8_t *p, size_t len, const char *password,
     err = key_parse_encrypted_der(p, len, password, out);
     if (err != CW_E_BADKEY)
         return err;
-    err = key_parse_traditional_der(EVP_PKEY_RSA, p, len, out);
+    err = key_parse_traditional_der(EVP_PKEY_RSA, p, len, CW_E_BADKEY, out);
     if (err != CW_E_BADKEY)
         return err;
-    return key_parse_traditional_der(EVP_PKEY_EC, p, len, out);
+    return key_parse_traditional_der(EVP_PKEY_EC, p, len, CW_E_BADKEY, out);
 }
 
 enum cw_err

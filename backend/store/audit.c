@@ -26,12 +26,13 @@ static const char sql_insert[] =
     "resource_type, resource_id, outcome, client_addr, request_id, detail, "
     "prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 static const char sql_anchor[] =
-    "SELECT anchor_seq, anchor_hash FROM audit_head WHERE id = 1";
+    "SELECT anchor_seq, anchor_hash, last_seq, last_hash FROM audit_head "
+    "WHERE id = 1";
 static const char sql_walk[] =
     "SELECT id, seq, DATE_FORMAT(at, '%Y-%m-%d %H:%i:%s.%f'), "
     "COALESCE(user_id, 0), username, action, resource_type, resource_id, "
     "outcome, client_addr, request_id, detail, prev_hash, hash "
-    "FROM audit_log WHERE seq > ? ORDER BY seq LIMIT 2000";
+    "FROM audit_log WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT 2000";
 
 static void
 field(EVP_MD_CTX *md, const char *s)
@@ -176,10 +177,12 @@ store_audit_verify(struct store *db, struct store_audit_verify *out)
 {
     struct arena       a;
     struct store_rows  rows;
-    struct store_param p[1];
+    struct store_param p[2];
     enum cw_err        err;
     char               prev[65];
+    char               head_hash[65];
     uint64_t           last_seq;
+    uint64_t           head_seq;
     int                first = 1;
 
     memset(out, 0, sizeof(*out));
@@ -192,10 +195,15 @@ store_audit_verify(struct store *db, struct store_audit_verify *out)
     }
     last_seq = store_cell_u64(&rows, 0, 0);
     snprintf(prev, sizeof(prev), "%s", store_cell_str(&rows, 0, 1));
+    head_seq = store_cell_u64(&rows, 0, 2);
+    snprintf(head_hash, sizeof(head_hash), "%s", store_cell_str(&rows, 0, 3));
     for (;;) {
         arena_reset(&a);
+        /* Up to the head read above: rows appended meanwhile are for the
+         * next verification. */
         p[0] = SP_U64(last_seq);
-        err = store_query(db, &a, sql_walk, p, 1, &rows);
+        p[1] = SP_U64(head_seq);
+        err = store_query(db, &a, sql_walk, p, 2, &rows);
         if (err != CW_OK)
             goto out;
         for (size_t r = 0; r < rows.nrows; r++) {
@@ -240,6 +248,15 @@ store_audit_verify(struct store *db, struct store_audit_verify *out)
         }
         if (rows.nrows < 2000)
             break;
+    }
+    /* The walk must end where the head says the chain ends: rows cut
+     * from the end leave no gap to find otherwise. */
+    if (last_seq != head_seq || strcmp(prev, head_hash) != 0) {
+        out->valid = 0;
+        out->first_bad_id = 0;
+        snprintf(out->reason, sizeof(out->reason),
+                 "chain ends at seq %llu but the head records seq %llu",
+                 (unsigned long long)last_seq, (unsigned long long)head_seq);
     }
 out:
     arena_reset(&a);

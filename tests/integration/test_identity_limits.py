@@ -130,16 +130,6 @@ def test_address_lockout_stops_spraying_but_not_allowlisted_addresses(make_stack
                         "WHERE subject = 'addr:10.9.0.3'") == "0"
 
 
-def _served_by(st, request_ids):
-    """Worker pid of each request id, from the log lines certward writes for
-    refused requests ("certward[PID] info file:line [REQID] ...")."""
-    text = st.cw.log_text()
-    pids = {}
-    for m in re.finditer(r"certward\[(\d+)\] \w+ \S+ \[([0-9a-f]+)\]", text):
-        pids[m.group(2)] = int(m.group(1))
-    return [pids.get(rid) for rid in request_ids]
-
-
 def test_lockout_count_is_shared_by_worker_processes(make_stack):
     threshold = 24
     st, admin = idn.private_stack(make_stack, workers=2, security=dict(_lockout(threshold),
@@ -158,9 +148,9 @@ def test_lockout_count_is_shared_by_worker_processes(make_stack):
             expect.problem(r, 401, "unauthorized")
             sent.append(r.headers["X-Request-Id"])
         n += 4
-        if len(set(_served_by(st, sent)) & workers) == 2:
+        if len(set(idn.served_by(st.cw, sent)) & workers) == 2:
             break
-    served = _served_by(st, sent)
+    served = idn.served_by(st.cw, sent)
     assert set(served) == workers, f"failures served by {served}, workers {workers}"
     assert _failures(st.cw, name) == [(str(n), "0")], "one counter for every worker"
 
@@ -171,7 +161,7 @@ def test_lockout_count_is_shared_by_worker_processes(make_stack):
     locked = idn.parallel(lambda i: _login(st.url, name, pw, f"10.5.0.{i}"), 8)
     for r in locked:
         expect.problem(r, 423, "locked")
-    assert None not in _served_by(st, [r.headers["X-Request-Id"] for r in locked])
+    assert None not in idn.served_by(st.cw, [r.headers["X-Request-Id"] for r in locked])
 
 
 def _rl_headers(r):

@@ -3,7 +3,10 @@ the built-in roles, custom roles (/api/v2/roles) and the last-admin
 invariant (private stacks, including concurrent demotions).
 """
 
+import time
+
 import pytest
+import requests
 
 import expect
 import identity as idn
@@ -273,12 +276,25 @@ def _admins(cw):
                          "WHERE r.name = 'admin' AND u.active = 1"))
 
 
-def _user_manager(admin):
-    """A user with write:users who is not an admin (a custom role)."""
+OPERATOR_PERMS = ["read:system", "read:cas", "write:cas", "read:certificates",
+                  "write:certificates", "revoke:certificates", "delete:certificates",
+                  "read:csrs", "write:csrs", "delete:csrs", "read:templates",
+                  "write:templates", "read:crl", "write:crl"]
+
+
+def _user_manager(admin, perms=None):
+    """A user with write:users who is not an admin (a custom role). By
+    default it also holds the operator's permissions, so that it may grant
+    the operator and viewer roles (nobody grants what they do not hold)."""
     name = idn.unique("usermgr")
-    idn.data(admin.post(API + "/roles", json={"name": name,
-                                              "permissions": ["read:users", "write:users"]}), 201)
+    perms = perms if perms is not None else ["read:users", "write:users"] + OPERATOR_PERMS
+    idn.data(admin.post(API + "/roles", json={"name": name, "permissions": perms}), 201)
     return idn.login_new(admin, role=name, prefix="mgr")
+
+
+def _role_of(cw, uid):
+    return cw.scalar(f"SELECT r.name FROM users u JOIN roles r ON r.id = u.role_id "
+                     f"WHERE u.id = {int(uid)}")
 
 
 def test_last_admin_cannot_be_removed(make_stack):
@@ -334,7 +350,76 @@ def test_concurrent_demotions_leave_an_admin(make_stack):
         assert statuses[0] == 200 and statuses[1] in losing, \
             (rnd, [getattr(r, "text", r) for r in results])
         assert _admins(st.cw) == 1, rnd
+        # Only an admin can grant admin: the one left promotes the other.
+        boss = next(a for a in admins if _role_of(st.cw, a.user["id"]) == "admin")
         for a in admins:
-            r = mgr.patch(f"{API}/users/{a.user['id']}", json={"role": "admin"})
-            assert r.status_code == 200, idn.describe(r)
+            if a is not boss:
+                r = boss.patch(f"{API}/users/{a.user['id']}", json={"role": "admin"})
+                assert r.status_code == 200, idn.describe(r)
         assert _admins(st.cw) == 2
+
+
+def test_nobody_grants_more_than_they_hold(make_stack):
+    st, root = idn.private_stack(make_stack)
+    mgr = _user_manager(root, perms=["read:users", "write:users"])
+    # Creating an admin, or making anyone (itself included) an admin or an
+    # operator, needs every permission of that role.
+    r = mgr.post(API + "/users", json={"username": idn.unique("esc"),
+                                       "password": "Escalate#2026pw", "role": "admin"})
+    expect.problem(r, 403, "forbidden")
+    assert r.json()["field"] == "role"
+    before = _role_of(st.cw, mgr.user["id"])
+    for target, role in ((mgr.user["id"], "admin"), (mgr.user["id"], "operator"),
+                         (root.user["id"], "operator")):
+        r = mgr.patch(f"{API}/users/{target}", json={"role": role})
+        expect.problem(r, 403, "forbidden")
+    assert _role_of(st.cw, mgr.user["id"]) == before
+    assert _role_of(st.cw, root.user["id"]) == "admin"
+    # A role editor cannot put into a role a permission it lacks.
+    editor_role = idn.unique("roleed")
+    idn.data(root.post(API + "/roles", json={"name": editor_role,
+                                             "permissions": ["read:roles", "write:roles"]}), 201)
+    editor = idn.login_new(root, role=editor_role, prefix="ed")
+    r = editor.post(API + "/roles", json={"name": idn.unique("big"),
+                                          "permissions": ["export:private_keys"]})
+    expect.problem(r, 403, "forbidden")
+    rid = int(st.cw.scalar(f"SELECT id FROM roles WHERE name = '{editor_role}'"))
+    r = editor.request("PUT", f"{API}/roles/{rid}",
+                       json={"permissions": ["read:roles", "write:roles", "write:users"]})
+    expect.problem(r, 403, "forbidden")
+    assert "write:users" not in st.cw.scalar(f"SELECT permissions FROM roles WHERE id = {rid}")
+
+
+def test_api_key_obeys_obligations_and_dies_with_a_password_reset(make_stack):
+    st, root = idn.private_stack(make_stack)
+    op = idn.login_new(root, role="operator", prefix="keyed")
+    token = idn.data(op.post(API + "/account/api-keys", json={"name": "k"}), 201)["token"]
+    key = {"Authorization": f"Bearer {token}"}
+    assert requests.get(st.url + API + "/auth/me", headers=key).status_code == 200
+    # A reset by an admin sets must_change_password: the key may only do
+    # what the account may do until the password is changed...
+    r = root.post(f"{API}/users/{op.user['id']}/password",
+                  json={"password": "Rotated-Kestrel#2026"})
+    assert r.status_code == 204, idn.describe(r)
+    # ...and in fact the reset ends the key at once.
+    assert requests.get(st.url + API + "/auth/me", headers=key).status_code == 401
+    revoked = st.cw.scalar(f"SELECT COUNT(*) FROM api_keys WHERE user_id = {op.user['id']} "
+                           "AND revoked_at IS NULL")
+    assert revoked == "0"
+    # An operator whose role requires 2FA and who has not enrolled: the
+    # key is refused outside the enrolment routes, like a session.
+    op2 = idn.login_new(root, role="operator", prefix="keyed2")
+    token2 = idn.data(op2.post(API + "/account/api-keys", json={"name": "k2"}), 201)["token"]
+    key2 = {"Authorization": f"Bearer {token2}"}
+    assert requests.get(st.url + API + "/roles/permissions", headers=key2).status_code in (200, 403)
+    r = root.put(API + "/settings/security", json={"require_2fa_roles": ["operator"]})
+    assert r.status_code == 200, idn.describe(r)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        r = requests.get(st.url + API + "/system/info", headers=key2)
+        if r.status_code == 403:
+            break
+        time.sleep(0.3)
+    expect.problem(r, 403, "forbidden")
+    assert "two-factor" in r.json()["detail"]
+    assert requests.get(st.url + API + "/auth/me", headers=key2).status_code == 200

@@ -425,5 +425,15 @@ def parallel(fn, n):
     return results
 
 
+def served_by(cw, request_ids):
+    """Worker pid of each request id (None if unknown), from the log lines
+    certward writes for refused requests:
+    "<6>TIME certward[PID] info file:line [REQUEST-ID] message"."""
+    pids = {}
+    for m in re.finditer(r"certward\[(\d+)\] \w+ \S+ \[([0-9a-f]+)\]", cw.log_text()):
+        pids[m.group(2)] = int(m.group(1))
+    return [pids.get(rid) for rid in request_ids]
+
+
 def sha256_hex(text):
     return hashlib.sha256(text.encode()).hexdigest()
