@@ -20,7 +20,7 @@
 #include "auth/settings.h"
 #include "auth/tfa.h"
 #include "auth/totp.h"
-#include "limits.h"
+#include "cw_limits.h"
 #include "signer/wrap.h"
 #include "util/jsonx.h"
 #include "util/sp.h"

@@ -19,7 +19,7 @@
 #include "auth/session.h"
 #include "auth/settings.h"
 #include "auth/tfa.h"
-#include "limits.h"
+#include "cw_limits.h"
 #include "util/jsonx.h"
 #include "util/log.h"
 #include "util/sp.h"

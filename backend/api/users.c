@@ -15,7 +15,7 @@
 #include "auth/password.h"
 #include "auth/rbac.h"
 #include "auth/users.h"
-#include "limits.h"
+#include "cw_limits.h"
 #include "util/jsonx.h"
 
 static const char sql_count[] =

@@ -13,7 +13,7 @@
 #include <sodium.h>
 
 #include "auth/password.h"
-#include "limits.h"
+#include "cw_limits.h"
 #include "util/log.h"
 #include "util/mem.h"
 

@@ -10,7 +10,7 @@
 
 #include "auth/password.h"
 #include "auth/users.h"
-#include "limits.h"
+#include "cw_limits.h"
 #include "store/audit.h"
 #include "util/log.h"
 

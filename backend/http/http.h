@@ -13,7 +13,7 @@
 
 #include <jansson.h>
 
-#include "limits.h"
+#include "cw_limits.h"
 #include "util/arena.h"
 #include "util/buf.h"
 #include "util/conf.h"

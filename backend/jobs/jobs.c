@@ -14,7 +14,7 @@
 #include <mysql.h>
 
 #include "jobs/jobs.h"
-#include "limits.h"
+#include "cw_limits.h"
 #include "util/log.h"
 #include "util/sp.h"
 

@@ -23,7 +23,7 @@
 #include "auth/users.h"
 #include "http/http.h"
 #include "jobs/jobs.h"
-#include "limits.h"
+#include "cw_limits.h"
 #include "store/migrate.h"
 #include "store/store.h"
 #include "util/conf.h"

@@ -6,7 +6,7 @@
  */
 #include "config.h"
 
-#include "pki/sys-limits.h"
+#include <limits.h>
 
 #include <string.h>
 
@@ -14,7 +14,7 @@
 #include <openssl/err.h>
 #include <openssl/objects.h>
 
-#include "limits.h"
+#include "cw_limits.h"
 #include "pki/build.h"
 #include "pki/key.h"
 #include "pki/pki-int.h"

@@ -4,7 +4,7 @@
  */
 #include "config.h"
 
-#include "pki/sys-limits.h"
+#include <limits.h>
 
 #include <string.h>
 
@@ -13,7 +13,7 @@
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
-#include "limits.h"
+#include "cw_limits.h"
 #include "pki/cert.h"
 #include "pki/key.h"
 #include "pki/name.h"

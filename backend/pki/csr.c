@@ -4,14 +4,14 @@
  */
 #include "config.h"
 
-#include "pki/sys-limits.h"
+#include <limits.h>
 
 #include <string.h>
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
-#include "limits.h"
+#include "cw_limits.h"
 #include "pki/csr.h"
 #include "pki/key.h"
 #include "pki/name.h"

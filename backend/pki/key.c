@@ -5,7 +5,7 @@
  */
 #include "config.h"
 
-#include "pki/sys-limits.h"
+#include <limits.h>
 
 #include <string.h>
 
@@ -16,7 +16,7 @@
 #include <openssl/pkcs12.h>
 #include <openssl/x509.h>
 
-#include "limits.h"
+#include "cw_limits.h"
 #include "pki/key.h"
 #include "pki/pki-int.h"
 #include "util/log.h"

@@ -5,14 +5,14 @@
  */
 #include "config.h"
 
-#include "pki/sys-limits.h"
+#include <limits.h>
 
 #include <string.h>
 
 #include <openssl/err.h>
 #include <openssl/objects.h>
 
-#include "limits.h"
+#include "cw_limits.h"
 #include "pki/name.h"
 #include "pki/pki-int.h"
 #include "util/log.h"

@@ -5,7 +5,7 @@
  */
 #include "config.h"
 
-#include "pki/sys-limits.h"
+#include <limits.h>
 
 #include <string.h>
 
@@ -15,7 +15,7 @@
 #include <openssl/pkcs7.h>
 #include <openssl/x509v3.h>
 
-#include "limits.h"
+#include "cw_limits.h"
 #include "pki/cert.h"
 #include "pki/key.h"
 #include "pki/p12.h"

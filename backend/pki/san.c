@@ -5,7 +5,7 @@
  */
 #include "config.h"
 
-#include "pki/sys-limits.h"
+#include <limits.h>
 
 #include <arpa/inet.h>
 #include <string.h>
@@ -13,7 +13,7 @@
 #include <openssl/err.h>
 #include <openssl/objects.h>
 
-#include "limits.h"
+#include "cw_limits.h"
 #include "pki/pki-int.h"
 #include "pki/san.h"
 #include "util/log.h"

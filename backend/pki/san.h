@@ -25,7 +25,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "limits.h"
+#include "cw_limits.h"
 #include "util/buf.h"
 #include "util/err.h"
 #include "util/jsonx.h"

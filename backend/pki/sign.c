@@ -5,7 +5,7 @@
  */
 #include "config.h"
 
-#include "pki/sys-limits.h"
+#include <limits.h>
 
 #include <openssl/err.h>
 

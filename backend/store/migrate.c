@@ -8,7 +8,7 @@
 
 #include <openssl/evp.h>
 
-#include "limits.h"
+#include "cw_limits.h"
 #include "store/migrate.h"
 #include "util/log.h"
 #include "util/sp.h"

@@ -14,7 +14,7 @@
 #include <errmsg.h>
 #include <mysqld_error.h>
 
-#include "limits.h"
+#include "cw_limits.h"
 #include "store/store.h"
 #include "util/log.h"
 #include "util/mem.h"

@@ -19,7 +19,7 @@
 
 #include <openssl/crypto.h>
 
-#include "limits.h"
+#include "cw_limits.h"
 #include "util/buf.h"
 #include "util/conf.h"
 #include "util/log.h"

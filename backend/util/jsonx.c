@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "limits.h"
+#include "cw_limits.h"
 #include "util/jsonx.h"
 #include "util/mem.h"
 

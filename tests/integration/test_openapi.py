@@ -20,7 +20,7 @@ REPO = Path(__file__).resolve().parents[2]
 SPEC = REPO / "docs" / "openapi.yaml"
 API_DIR = REPO / "backend" / "api"
 ROUTES_C = REPO / "backend" / "http" / "routes.c"
-LIMITS_H = REPO / "backend" / "limits.h"
+LIMITS_H = REPO / "backend" / "cw_limits.h"
 RBAC_C = REPO / "backend" / "auth" / "rbac.c"
 ERR_C = REPO / "backend" / "util" / "err.c"
 
@@ -51,7 +51,7 @@ def strip_c_comments(text):
 
 
 def limits():
-    """LIM_* macros of limits.h evaluated to integers."""
+    """LIM_* macros of cw_limits.h evaluated to integers."""
     out = {}
     for line in strip_c_comments(LIMITS_H.read_text()).splitlines():
         m = re.match(r"\s*#define\s+(LIM_\w+)\s+(.+?)\s*$", line)
@@ -68,7 +68,7 @@ def body_cap(token, lim):
         return 0
     if token.isdigit():
         return int(token)
-    assert token in lim, f"body_max {token} is not a LIM_* constant of limits.h"
+    assert token in lim, f"body_max {token} is not a LIM_* constant of cw_limits.h"
     return lim[token]
 
 

@@ -12,7 +12,7 @@
 
 #include "auth/password.h"
 #include "auth/users.h"
-#include "limits.h"
+#include "cw_limits.h"
 #include "util/conf.h"
 #include "util/log.h"
 #include "util/mem.h"

@@ -17,7 +17,7 @@
 #include <jansson.h>
 
 #include "http/http.h"
-#include "limits.h"
+#include "cw_limits.h"
 #include "util/conf.h"
 #include "util/jsonx.h"
 #include "util/log.h"

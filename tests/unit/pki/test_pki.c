@@ -8,7 +8,7 @@
  */
 #include "config.h"
 
-#include "pki/sys-limits.h"
+#include <limits.h>
 
 #include <stdint.h>
 #include <stdio.h>
@@ -26,7 +26,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "limits.h"
+#include "cw_limits.h"
 #include "pki/build.h"
 #include "pki/cert.h"
 #include "pki/csr.h"

@@ -18,7 +18,7 @@
 
 #include <check.h>
 
-#include "limits.h"
+#include "cw_limits.h"
 #include "util/conf.h"
 #include "util/log.h"
 #include "util/mem.h"

@@ -13,7 +13,7 @@
 #include <check.h>
 #include <jansson.h>
 
-#include "limits.h"
+#include "cw_limits.h"
 #include "store/migrate.h"
 #include "util/arena.h"
 #include "util/buf.h"

@@ -1,7 +1,9 @@
 /*
- * limits.h: every size and count cap certward applies to input, in one file
- * so that a reviewer can see the whole attack surface's bounds at once.
- * Units are bytes unless a name says otherwise.
+ * cw_limits.h: every size and count cap certward applies to input, in one
+ * file so that a reviewer can see the whole attack surface's bounds at
+ * once. Units are bytes unless a name says otherwise. (Not "limits.h":
+ * backend/ is on the include path, and system headers that include
+ * <limits.h> must find the C library's.)
  */
 #ifndef CW_LIMITS_H
 #define CW_LIMITS_H
