@@ -20,6 +20,9 @@ extern const struct http_route_table api_roles_table;
 extern const struct http_route_table api_audit_table;
 extern const struct http_route_table api_settings_table;
 extern const struct http_route_table api_system_table;
+extern const struct http_route_table api_cas_table;
+extern const struct http_route_table api_certificates_table;
+extern const struct http_route_table api_templates_table;
 
 /* Append an audit row for this request inside the current transaction.
  * detail is a JSON object (stolen) or NULL. */
@@ -45,6 +48,13 @@ json_t *api_meta(uint64_t total, uint64_t page, uint64_t per_page);
  * absent; 400 when malformed. */
 enum cw_err api_time_param(struct http_req *req, const char *name,
                            char out[32]);
+/* The same for a value from a JSON body. */
+enum cw_err api_time_text(struct http_req *req, const char *name,
+                          const char *v, char out[32]);
+struct ca_why;
+/* Answer a refusal of ca/ with its field and reason. */
+enum cw_err api_ca_fail(struct http_req *req, enum cw_err err,
+                        const struct ca_why *why);
 /* RFC 3339 UTC from a DATE_FORMATted cell, or JSON null. */
 json_t *api_time(const struct store_rows *rows, size_t r, size_t c);
 

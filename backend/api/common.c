@@ -96,12 +96,21 @@ enum cw_err
 api_time_param(struct http_req *req, const char *name, char out[32])
 {
     const char *v = http_req_query(req, name);
-    int         y, mo, d, h = 0, mi = 0, s = 0;
-    size_t      n;
 
     out[0] = '\0';
     if (v == NULL || v[0] == '\0')
         return CW_OK;
+    return api_time_text(req, name, v, out);
+}
+
+enum cw_err
+api_time_text(struct http_req *req, const char *name, const char *v,
+              char out[32])
+{
+    int    y, mo, d, h = 0, mi = 0, s = 0;
+    size_t n;
+
+    out[0] = '\0';
     n = strlen(v);
     /* YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS[Z|+00:00] (UTC only). */
     if (n < 10 || n > 25)

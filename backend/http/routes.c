@@ -13,5 +13,8 @@ const struct http_route_table *const http_tables[] = {
     &api_audit_table,
     &api_settings_table,
     &api_system_table,
+    &api_cas_table,
+    &api_certificates_table,
+    &api_templates_table,
     NULL,
 };

@@ -27,6 +27,9 @@ const struct job_task job_tasks[] = {
       "delete sessions ended more than 7 days ago and stale login-failure "
       "counters",
       3600, 600, job_session_purge },
+    { "pending-purge",
+      "delete certificates and CAs whose issuance stopped before signing",
+      900, 600, job_pending_purge },
     { "audit-retention",
       "delete audit rows past the retention period and re-anchor the chain",
       86400, 3600, job_audit_retention },

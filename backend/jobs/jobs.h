@@ -37,6 +37,8 @@ enum cw_err job_history_purge(struct store *db, const struct cw_config *cfg,
 enum cw_err job_audit_retention(struct store *db,
                                 const struct cw_config *cfg, char *detail,
                                 size_t detail_len);
+enum cw_err job_pending_purge(struct store *db, const struct cw_config *cfg,
+                              char *detail, size_t detail_len);
 enum cw_err job_session_purge(struct store *db, const struct cw_config *cfg,
                               char *detail, size_t detail_len);
 

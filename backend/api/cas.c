@@ -1,0 +1,154 @@
+/*
+ * cas.c (api): /api/v2/cas: create roots and intermediates, list, show and
+ * export CA certificates.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "api/api.h"
+#include "auth/auth.h"
+#include "ca/ca.h"
+#include "cw_limits.h"
+#include "util/jsonx.h"
+
+static enum cw_err
+cas_create(struct http_req *req, struct http_resp *resp)
+{
+    static const struct jsonx_field fields[] = {
+        { "name", JSONX_STRING, 1, 128, 0, 0 },
+        { "type", JSONX_STRING, 1, 16, 0, 0 },
+        { "parent_id", JSONX_INT, 0, 0, 1, INT64_MAX },
+        { "subject", JSONX_OBJECT, 1, 0, 0, 0 },
+        { "key", JSONX_OBJECT, 1, 0, 0, 0 },
+        { "validity_days", JSONX_INT, 1, 0, 1, CA_MAX_DAYS },
+        { "path_length", JSONX_INT, 0, 0, 0, 32 },
+        { "name_constraints", JSONX_OBJECT, 0, 0, 0, 0 },
+    };
+    struct store_audit_event ev;
+    struct ca_new            in;
+    struct ca_why            why = { "", "" };
+    json_t                  *body;
+    json_t                  *out = NULL;
+    const char              *type;
+    uint64_t                 id = 0;
+    enum cw_err              err;
+
+    err = http_req_json(req, fields, sizeof(fields) / sizeof(fields[0]),
+                        &body);
+    if (err != CW_OK)
+        return err;
+    memset(&in, 0, sizeof(in));
+    in.name = jsonx_str(body, "name");
+    if (in.name[0] == '\0')
+        return http_fail(req, CW_E_BADREQ, "name", "name must not be empty");
+    type = jsonx_str(body, "type");
+    if (strcmp(type, "root") != 0 && strcmp(type, "intermediate") != 0)
+        return http_fail(req, CW_E_BADREQ, "type",
+                         "type must be root or intermediate");
+    in.intermediate = strcmp(type, "intermediate") == 0;
+    if (in.intermediate != (json_object_get(body, "parent_id") != NULL &&
+                            !json_is_null(json_object_get(body,
+                                                          "parent_id"))))
+        return http_fail(req, CW_E_BADREQ, "parent_id",
+                         in.intermediate
+                             ? "an intermediate needs parent_id"
+                             : "a root has no parent_id");
+    in.parent_id = (uint64_t)json_integer_value(
+        json_object_get(body, "parent_id"));
+    in.subject = json_object_get(body, "subject");
+    in.key = json_object_get(body, "key");
+    in.validity_days = (unsigned)json_integer_value(
+        json_object_get(body, "validity_days"));
+    in.path_len = json_is_integer(json_object_get(body, "path_length"))
+                      ? (int)json_integer_value(
+                            json_object_get(body, "path_length"))
+                      : -1;
+    in.name_constraints = json_object_get(body, "name_constraints");
+    auth_audit_event(req, &ev);
+    err = ca_create(req->db, req->cfg, &in, &ev, &id, &why);
+    if (err != CW_OK)
+        return api_ca_fail(req, err, &why);
+    err = ca_get_json(req->db, req->cfg, req->arena, id, &out);
+    if (err != CW_OK)
+        return err;
+    return http_resp_data(resp, 201, out, NULL);
+}
+
+static enum cw_err
+cas_list(struct http_req *req, struct http_resp *resp)
+{
+    uint64_t    page;
+    uint64_t    per;
+    uint64_t    total = 0;
+    json_t     *arr = NULL;
+    enum cw_err err;
+
+    err = api_paging(req, &page, &per);
+    if (err == CW_OK)
+        err = ca_list_json(req->db, req->cfg, req->arena, page, per, &arr,
+                           &total);
+    if (err != CW_OK)
+        return err;
+    return http_resp_data(resp, 200, arr, api_meta(total, page, per));
+}
+
+static enum cw_err
+cas_get(struct http_req *req, struct http_resp *resp)
+{
+    uint64_t    id;
+    json_t     *out = NULL;
+    enum cw_err err;
+
+    err = http_req_path_u64(req, "id", &id);
+    if (err != CW_OK)
+        return err;
+    err = ca_get_json(req->db, req->cfg, req->arena, id, &out);
+    if (err == CW_E_NOTFOUND)
+        return http_fail(req, err, NULL, "no such CA");
+    if (err != CW_OK)
+        return err;
+    return http_resp_data(resp, 200, out, NULL);
+}
+
+static enum cw_err
+cas_export(struct http_req *req, struct http_resp *resp)
+{
+    const char *fmt = http_req_query(req, "format");
+    const char *ctype = NULL;
+    uint64_t    id;
+    enum cw_err err;
+
+    err = http_req_path_u64(req, "id", &id);
+    if (err != CW_OK)
+        return err;
+    if (fmt == NULL)
+        fmt = "pem";
+    if (strcmp(fmt, "pem") != 0 && strcmp(fmt, "der") != 0 &&
+        strcmp(fmt, "chain") != 0 && strcmp(fmt, "p7b") != 0)
+        return http_fail(req, CW_E_BADREQ, "format",
+                         "format must be pem, der, chain or p7b");
+    err = ca_export(req->db, req->cfg, req->arena, id, fmt, &resp->body,
+                    &ctype);
+    if (err == CW_E_NOTFOUND)
+        return http_fail(req, err, NULL, "no such CA");
+    if (err != CW_OK)
+        return err;
+    resp->status = 200;
+    resp->ctype = ctype;
+    return CW_OK;
+}
+
+static const struct http_route routes[] = {
+    { .methods = HTTP_M_GET, .pattern = "/api/v2/cas", .handler = cas_list,
+      .auth = AUTH_USER, .perm = "read:cas" },
+    { .methods = HTTP_M_POST, .pattern = "/api/v2/cas",
+      .handler = cas_create, .auth = AUTH_USER, .perm = "write:cas",
+      .body_max = LIM_BODY_JSON },
+    { .methods = HTTP_M_GET, .pattern = "/api/v2/cas/{id}",
+      .handler = cas_get, .auth = AUTH_USER, .perm = "read:cas" },
+    { .methods = HTTP_M_GET, .pattern = "/api/v2/cas/{id}/export",
+      .handler = cas_export, .auth = AUTH_USER, .perm = "read:cas" },
+};
+
+const struct http_route_table api_cas_table = HTTP_TABLE("cas", routes);

@@ -1,0 +1,261 @@
+/*
+ * certificates.c (api): /api/v2/certificates: issue from a server-made key
+ * or a CSR, list and search over the whole table, show, export, revoke.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "api/api.h"
+#include "auth/auth.h"
+#include "ca/ca.h"
+#include "cw_limits.h"
+#include "util/jsonx.h"
+#include "util/sp.h"
+
+static enum cw_err
+certs_issue(struct http_req *req, struct http_resp *resp)
+{
+    static const struct jsonx_field fields[] = {
+        { "ca_id", JSONX_INT, 1, 0, 1, INT64_MAX },
+        { "template", JSONX_STRING, 1, 64, 0, 0 },
+        { "subject", JSONX_OBJECT, 0, 0, 0, 0 },
+        { "sans", JSONX_ARRAY, 0, LIM_SANS, 0, 0 },
+        { "key", JSONX_OBJECT, 0, 0, 0, 0 },
+        { "csr", JSONX_STRING, 0, LIM_CSR_DER * 2, 0, 0 },
+        { "validity_days", JSONX_INT, 1, 0, 1, LEAF_MAX_DAYS },
+    };
+    struct store_audit_event ev;
+    struct ca_issue_req      in;
+    struct ca_why            why = { "", "" };
+    json_t                  *body;
+    json_t                  *out = NULL;
+    const char              *csr;
+    uint64_t                 id = 0;
+    enum cw_err              err;
+
+    err = http_req_json(req, fields, sizeof(fields) / sizeof(fields[0]),
+                        &body);
+    if (err != CW_OK)
+        return err;
+    memset(&in, 0, sizeof(in));
+    in.ca_id = (uint64_t)json_integer_value(json_object_get(body, "ca_id"));
+    in.template_name = jsonx_str(body, "template");
+    in.subject = json_object_get(body, "subject");
+    in.sans = json_object_get(body, "sans");
+    in.key = json_object_get(body, "key");
+    if (json_is_null(in.subject))
+        in.subject = NULL;
+    if (json_is_null(in.sans))
+        in.sans = NULL;
+    if (json_is_null(in.key))
+        in.key = NULL;
+    csr = jsonx_str(body, "csr");
+    if (csr != NULL) {
+        in.csr = (const uint8_t *)csr;
+        in.csr_len = strlen(csr);
+    }
+    in.validity_days = (unsigned)json_integer_value(
+        json_object_get(body, "validity_days"));
+    auth_audit_event(req, &ev);
+    err = ca_issue(req->db, req->cfg, &in, &ev, &id, &why);
+    if (err != CW_OK)
+        return api_ca_fail(req, err, &why);
+    err = ca_cert_get_json(req->db, req->arena, id, &out);
+    if (err != CW_OK)
+        return err;
+    return http_resp_data(resp, 201, out, NULL);
+}
+
+static enum cw_err
+certs_list(struct http_req *req, struct http_resp *resp)
+{
+    struct ca_cert_filter f;
+    struct ca_why         why = { "", "" };
+    char                  before[32];
+    const char           *ca = http_req_query(req, "ca");
+    uint64_t              page;
+    uint64_t              per;
+    uint64_t              total = 0;
+    json_t               *arr = NULL;
+    enum cw_err           err;
+
+    err = api_paging(req, &page, &per);
+    if (err == CW_OK)
+        err = api_time_param(req, "expires_before", before);
+    if (err != CW_OK)
+        return err;
+    memset(&f, 0, sizeof(f));
+    if (ca != NULL && ca[0] != '\0' &&
+        (sp_u64(ca, strlen(ca), INT64_MAX, &f.ca_id) != CW_OK ||
+         f.ca_id == 0))
+        return http_fail(req, CW_E_BADREQ, "ca",
+                         "ca must be a CA id (a positive integer)");
+    f.q = http_req_query(req, "q");
+    f.status = http_req_query(req, "status");
+    f.template_name = http_req_query(req, "template");
+    f.expires_before = before;
+    f.sort = http_req_query(req, "sort");
+    if (f.template_name != NULL && strlen(f.template_name) > 64)
+        return http_fail(req, CW_E_BADREQ, "template", "template too long");
+    err = ca_cert_list_json(req->db, req->arena, &f, page, per, &arr, &total,
+                            &why);
+    if (err != CW_OK)
+        return api_ca_fail(req, err, &why);
+    return http_resp_data(resp, 200, arr, api_meta(total, page, per));
+}
+
+static enum cw_err
+certs_get(struct http_req *req, struct http_resp *resp)
+{
+    uint64_t    id;
+    json_t     *out = NULL;
+    enum cw_err err;
+
+    err = http_req_path_u64(req, "id", &id);
+    if (err != CW_OK)
+        return err;
+    err = ca_cert_get_json(req->db, req->arena, id, &out);
+    if (err == CW_E_NOTFOUND)
+        return http_fail(req, err, NULL, "no such certificate");
+    if (err != CW_OK)
+        return err;
+    return http_resp_data(resp, 200, out, NULL);
+}
+
+static enum cw_err
+certs_export_get(struct http_req *req, struct http_resp *resp)
+{
+    const char *fmt = http_req_query(req, "format");
+    const char *ctype = NULL;
+    uint64_t    id;
+    enum cw_err err;
+
+    err = http_req_path_u64(req, "id", &id);
+    if (err != CW_OK)
+        return err;
+    if (fmt == NULL)
+        fmt = "pem";
+    if (strcmp(fmt, "pem") != 0 && strcmp(fmt, "der") != 0 &&
+        strcmp(fmt, "chain") != 0 && strcmp(fmt, "p7b") != 0)
+        return http_fail(req, CW_E_BADREQ, "format",
+                         "format must be pem, der, chain or p7b (p12 is a "
+                         "POST)");
+    err = ca_cert_export(req->db, req->cfg, req->arena, id, fmt,
+                         &resp->body, &ctype);
+    if (err == CW_E_NOTFOUND)
+        return http_fail(req, err, NULL, "no such certificate");
+    if (err != CW_OK)
+        return err;
+    resp->status = 200;
+    resp->ctype = ctype;
+    return CW_OK;
+}
+
+static enum cw_err
+certs_export_post(struct http_req *req, struct http_resp *resp)
+{
+    static const struct jsonx_field fields[] = {
+        { "format", JSONX_STRING, 1, 16, 0, 0 },
+        { "password", JSONX_STRING, 1, LIM_PASSWORD, 0, 0 },
+    };
+    struct store_audit_event ev;
+    json_t                  *body;
+    const char              *pw;
+    uint64_t                 id;
+    enum cw_err              err;
+
+    err = http_req_path_u64(req, "id", &id);
+    if (err != CW_OK)
+        return err;
+    err = http_req_json(req, fields, 2, &body);
+    if (err != CW_OK)
+        return err;
+    if (strcmp(jsonx_str(body, "format"), "p12") != 0)
+        return http_fail(req, CW_E_BADREQ, "format", "format must be p12");
+    pw = jsonx_str(body, "password");
+    if (strlen(pw) < 8)
+        return http_fail(req, CW_E_BADREQ, "password",
+                         "the export password needs at least 8 "
+                         "characters");
+    auth_audit_event(req, &ev);
+    err = ca_cert_export_p12(req->db, req->cfg, req->arena, id, pw, &ev,
+                             &resp->body);
+    if (err == CW_E_NOTFOUND)
+        return http_fail(req, err, NULL, "no such certificate");
+    if (err == CW_E_CONFLICT)
+        return http_fail(req, err, NULL,
+                         "this certificate's key was not generated here");
+    if (err != CW_OK)
+        return err;
+    resp->status = 200;
+    resp->ctype = "application/x-pkcs12";
+    return http_resp_header(req, resp, "Content-Disposition",
+                            arena_printf(req->arena,
+                                         "attachment; filename=\"cert-%llu"
+                                         ".p12\"",
+                                         (unsigned long long)id));
+}
+
+static enum cw_err
+certs_revoke(struct http_req *req, struct http_resp *resp)
+{
+    static const struct jsonx_field fields[] = {
+        { "reason", JSONX_STRING, 1, 32, 0, 0 },
+        { "invalidity_date", JSONX_STRING, 0, 32, 0, 0 },
+    };
+    struct store_audit_event ev;
+    struct ca_why            why = { "", "" };
+    json_t                  *body;
+    json_t                  *out = NULL;
+    char                     inv[32] = "";
+    const char              *d;
+    uint64_t                 id;
+    enum cw_err              err;
+
+    err = http_req_path_u64(req, "id", &id);
+    if (err != CW_OK)
+        return err;
+    err = http_req_json(req, fields, 2, &body);
+    if (err != CW_OK)
+        return err;
+    d = jsonx_str(body, "invalidity_date");
+    if (d != NULL) {
+        err = api_time_text(req, "invalidity_date", d, inv);
+        if (err != CW_OK)
+            return err;
+    }
+    auth_audit_event(req, &ev);
+    err = ca_cert_revoke(req->db, id, jsonx_str(body, "reason"), inv, &ev,
+                         &why);
+    if (err != CW_OK)
+        return api_ca_fail(req, err, &why);
+    err = ca_cert_get_json(req->db, req->arena, id, &out);
+    if (err != CW_OK)
+        return err;
+    return http_resp_data(resp, 200, out, NULL);
+}
+
+static const struct http_route routes[] = {
+    { .methods = HTTP_M_GET, .pattern = "/api/v2/certificates",
+      .handler = certs_list, .auth = AUTH_USER,
+      .perm = "read:certificates" },
+    { .methods = HTTP_M_POST, .pattern = "/api/v2/certificates",
+      .handler = certs_issue, .auth = AUTH_USER,
+      .perm = "write:certificates", .body_max = LIM_BODY_JSON },
+    { .methods = HTTP_M_GET, .pattern = "/api/v2/certificates/{id}",
+      .handler = certs_get, .auth = AUTH_USER,
+      .perm = "read:certificates" },
+    { .methods = HTTP_M_GET, .pattern = "/api/v2/certificates/{id}/export",
+      .handler = certs_export_get, .auth = AUTH_USER,
+      .perm = "read:certificates" },
+    { .methods = HTTP_M_POST, .pattern = "/api/v2/certificates/{id}/export",
+      .handler = certs_export_post, .auth = AUTH_USER,
+      .perm = "export:private_keys", .body_max = LIM_BODY_JSON_SMALL },
+    { .methods = HTTP_M_POST, .pattern = "/api/v2/certificates/{id}/revoke",
+      .handler = certs_revoke, .auth = AUTH_USER,
+      .perm = "revoke:certificates", .body_max = LIM_BODY_JSON_SMALL },
+};
+
+const struct http_route_table api_certificates_table =
+    HTTP_TABLE("certificates", routes);

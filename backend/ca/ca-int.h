@@ -1,0 +1,37 @@
+/* ca-int.h: helpers shared inside ca/. */
+#ifndef CW_CA_INT_H
+#define CW_CA_INT_H
+
+#include <openssl/x509.h>
+
+#include "ca/ca.h"
+
+/* A CA as loaded for issuing. Strings and blobs live in the arena. */
+struct ca_row {
+    uint64_t       id;
+    const char    *name;
+    const char    *slug;
+    const char    *type;
+    uint64_t       parent_id;
+    const char    *status;
+    const char    *key_state;
+    const uint8_t *key;          /* wrapped; NULL when certificate-only */
+    size_t         key_len;
+    X509          *cert;         /* arena-deferred                       */
+    const char    *crl_url;
+    const char    *ocsp_url;
+    const char    *ca_issuers_url;
+};
+
+enum cw_err ca_row_load(struct store *db, const struct cw_config *cfg,
+                        struct arena *a, uint64_t id, struct ca_row *out);
+/* The CA's certificate and its parents, issuer first (arena-deferred). */
+enum cw_err ca_chain_load(struct store *db, const struct cw_config *cfg,
+                          struct arena *a, uint64_t id,
+                          STACK_OF(X509) **out);
+/* Refuse signing with a CA that cannot sign (why filled). */
+enum cw_err ca_can_sign(const struct ca_row *ca, struct ca_why *why);
+void ca_why_set(struct ca_why *why, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#endif

@@ -1,0 +1,718 @@
+/*
+ * ca.c: certificate authorities: creation of roots and intermediates,
+ * reading, export. Input arrives validated for shape by the REST layer
+ * and is checked for meaning here (key types, validity bounds, the parent
+ * being able to sign).
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/x509v3.h>
+
+#include "ca/ca-int.h"
+#include "cw_limits.h"
+#include "pki/build.h"
+#include "pki/cert.h"
+#include "pki/key.h"
+#include "pki/name.h"
+#include "pki/p12.h"
+#include "pki/san.h"
+#include "signer/signer.h"
+#include "util/jsonx.h"
+#include "util/log.h"
+#include "util/sp.h"
+
+static const char sql_ca_row[] =
+    "SELECT id, name, slug, type, COALESCE(parent_id, 0), status, key_state, "
+    "key_wrapped, cert_der, COALESCE(crl_url, ''), COALESCE(ocsp_url, ''), "
+    "COALESCE(ca_issuers_url, '') FROM cas WHERE id = ?";
+static const char sql_ca_insert[] =
+    "INSERT INTO cas (name, slug, type, parent_id, status, key_type, "
+    "path_len, created_by) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)";
+static const char sql_ca_done[] =
+    "UPDATE cas SET status = 'active', subject_dn = ?, serial = ?, "
+    "not_before = FROM_UNIXTIME(?), not_after = FROM_UNIXTIME(?), "
+    "cert_der = ?, ski = ?, fp_sha256 = ?, key_wrapped = ?, "
+    "updated_at = NOW(6) WHERE id = ? AND status = 'pending'";
+static const char sql_ca_drop[] =
+    "DELETE FROM cas WHERE id = ? AND status = 'pending'";
+static const char sql_subca_reserve[] =
+    "INSERT INTO certificates (ca_id, serial, status, template, is_ca, "
+    "key_type, created_by) VALUES (?, ?, 'pending', 'sub-ca', 1, ?, ?)";
+static const char sql_cert_done[] =
+    "UPDATE certificates SET status = 'valid', subject_dn = ?, "
+    "common_name = ?, sans = ?, search = ?, not_before = FROM_UNIXTIME(?), "
+    "not_after = FROM_UNIXTIME(?), fp_sha256 = ?, der = ?, key_wrapped = ?, "
+    "updated_at = NOW(6) WHERE id = ? AND status = 'pending'";
+static const char sql_cert_drop[] =
+    "DELETE FROM certificates WHERE id = ? AND status = 'pending'";
+static const char sql_ca_get[] =
+    "SELECT id, name, slug, type, parent_id, status, key_type, key_state, "
+    "path_len, cert_der, COALESCE(crl_url, ''), COALESCE(ocsp_url, ''), "
+    "COALESCE(ca_issuers_url, ''), key_wrapped IS NOT NULL, "
+    "DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%sZ'), "
+    "(SELECT COUNT(*) FROM cas c WHERE c.parent_id = cas.id) "
+    "FROM cas WHERE id = ? AND status <> 'pending'";
+static const char sql_ca_count[] =
+    "SELECT COUNT(*) FROM cas WHERE status <> 'pending'";
+static const char sql_ca_page[] =
+    "SELECT id FROM cas WHERE status <> 'pending' ORDER BY id "
+    "LIMIT ? OFFSET ?";
+
+void
+ca_why_set(struct ca_why *why, const char *field, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (why == NULL)
+        return;
+    snprintf(why->field, sizeof(why->field), "%s", field ? field : "");
+    va_start(ap, fmt);
+    vsnprintf(why->msg, sizeof(why->msg), fmt, ap);
+    va_end(ap);
+}
+
+static void
+x509_free_fn(void *p)
+{
+    X509_free(p);
+}
+
+static void
+chain_free_fn(void *p)
+{
+    sk_X509_pop_free(p, X509_free);
+}
+
+enum cw_err
+ca_row_load(struct store *db, const struct cw_config *cfg, struct arena *a,
+            uint64_t id, struct ca_row *out)
+{
+    struct store_rows  rows;
+    struct store_param p[1];
+    enum cw_err        err;
+    X509              *cert = NULL;
+
+    p[0] = SP_U64(id);
+    err = store_query(db, a, sql_ca_row, p, 1, &rows);
+    if (err != CW_OK)
+        return err;
+    if (rows.nrows != 1)
+        return CW_E_NOTFOUND;
+    memset(out, 0, sizeof(*out));
+    out->id = id;
+    out->name = store_cell_str(&rows, 0, 1);
+    out->slug = store_cell_str(&rows, 0, 2);
+    out->type = store_cell_str(&rows, 0, 3);
+    out->parent_id = store_cell_u64(&rows, 0, 4);
+    out->status = store_cell_str(&rows, 0, 5);
+    out->key_state = store_cell_str(&rows, 0, 6);
+    if (!store_cell_isnull(&rows, 0, 7)) {
+        out->key = (const uint8_t *)rows.cells[7].p;
+        out->key_len = rows.cells[7].len;
+    }
+    if (!store_cell_isnull(&rows, 0, 8)) {
+        err = pki_cert_parse_der((const uint8_t *)rows.cells[8].p,
+                                 rows.cells[8].len, &cert);
+        if (err != CW_OK) {
+            log_err("CA %llu: stored certificate does not parse",
+                    (unsigned long long)id);
+            return CW_E_INTERNAL;
+        }
+        arena_defer(a, x509_free_fn, cert);
+        out->cert = cert;
+    }
+    /* Defaults derived from public_url and the slug (DESIGN section 3). */
+    out->crl_url = store_cell_str(&rows, 0, 9)[0]
+                       ? store_cell_str(&rows, 0, 9)
+                       : arena_printf(a, "%s/cdp/%s.crl", cfg->public_url,
+                                      out->slug);
+    out->ocsp_url = store_cell_str(&rows, 0, 10)[0]
+                        ? store_cell_str(&rows, 0, 10)
+                        : arena_printf(a, "%s/ocsp", cfg->public_url);
+    out->ca_issuers_url =
+        store_cell_str(&rows, 0, 11)[0]
+            ? store_cell_str(&rows, 0, 11)
+            : arena_printf(a, "%s/ca/%s.cer", cfg->public_url, out->slug);
+    return CW_OK;
+}
+
+enum cw_err
+ca_chain_load(struct store *db, const struct cw_config *cfg, struct arena *a,
+              uint64_t id, STACK_OF(X509) **out)
+{
+    STACK_OF(X509) *chain = sk_X509_new_null();
+    struct ca_row   row;
+    enum cw_err     err = CW_OK;
+    int             depth = 0;
+
+    arena_defer(a, chain_free_fn, chain);
+    while (id != 0) {
+        if (++depth > LIM_CHAIN_CERTS) {
+            log_err("CA hierarchy deeper than %d", LIM_CHAIN_CERTS);
+            return CW_E_INTERNAL;
+        }
+        err = ca_row_load(db, cfg, a, id, &row);
+        if (err != CW_OK)
+            return err;
+        if (row.cert == NULL)
+            return CW_E_NOTFOUND;
+        X509_up_ref(row.cert);
+        sk_X509_push(chain, row.cert);
+        id = row.parent_id;
+    }
+    *out = chain;
+    return CW_OK;
+}
+
+enum cw_err
+ca_can_sign(const struct ca_row *ca, struct ca_why *why)
+{
+    if (strcmp(ca->status, "active") != 0) {
+        ca_why_set(why, "ca_id", "the CA is %s", ca->status);
+        return CW_E_CONFLICT;
+    }
+    if (strcmp(ca->key_state, "online") != 0 || ca->key == NULL) {
+        ca_why_set(why, "ca_id",
+                   ca->key == NULL ? "the CA has no private key here"
+                                   : "the CA is offline and signs nothing");
+        return CW_E_CONFLICT;
+    }
+    if (ca->cert == NULL) {
+        ca_why_set(why, "ca_id", "the CA has no certificate yet");
+        return CW_E_CONFLICT;
+    }
+    return CW_OK;
+}
+
+/* "Example Root CA" -> "example-root-ca" (at most 48 characters). */
+static void
+slugify(const char *name, char *out, size_t n)
+{
+    size_t o = 0;
+    int    dash = 0;
+
+    for (const char *p = name; *p != '\0' && o + 1 < n && o < 48; p++) {
+        unsigned char c = (unsigned char)*p;
+
+        if (isalnum(c)) {
+            if (dash && o > 0)
+                out[o++] = '-';
+            if (o + 1 >= n)
+                break;
+            out[o++] = (char)tolower(c);
+            dash = 0;
+        } else {
+            dash = 1;
+        }
+    }
+    if (o == 0)
+        o = (size_t)snprintf(out, n, "ca");
+    out[o] = '\0';
+}
+
+/* name_constraints JSON -> entries (arena). */
+static enum cw_err
+nc_parse(struct arena *a, json_t *obj, const char *which,
+         struct pki_nc_entry **out, size_t *n, struct ca_why *why)
+{
+    static const struct {
+        const char       *key;
+        enum pki_san_type type;
+    } kinds[] = { { "dns", PKI_SAN_DNS }, { "ip", PKI_SAN_IP },
+                  { "email", PKI_SAN_EMAIL } };
+    json_t      *sub = json_object_get(obj, which);
+    const char  *k;
+    json_t      *v;
+    size_t       total = 0;
+
+    *out = NULL;
+    *n = 0;
+    if (sub == NULL || json_is_null(sub))
+        return CW_OK;
+    if (!json_is_object(sub)) {
+        ca_why_set(why, "name_constraints", "%s must be an object", which);
+        return CW_E_BADREQ;
+    }
+    json_object_foreach(sub, k, v) {
+        int known = 0;
+
+        for (size_t i = 0; i < 3; i++)
+            known |= strcmp(kinds[i].key, k) == 0;
+        if (!known || !json_is_array(v)) {
+            ca_why_set(why, "name_constraints",
+                       "%s.%.20s: expected dns, ip or email arrays", which,
+                       k);
+            return CW_E_BADREQ;
+        }
+        total += json_array_size(v);
+    }
+    if (total > LIM_NAME_CONSTRAINTS) {
+        ca_why_set(why, "name_constraints", "too many %s subtrees", which);
+        return CW_E_BADREQ;
+    }
+    *out = arena_zalloc(a, (total + 1) * sizeof(**out));
+    for (size_t i = 0; i < 3; i++) {
+        json_t *arr = json_object_get(sub, kinds[i].key);
+
+        for (size_t j = 0; j < json_array_size(arr); j++) {
+            const char *s = json_string_value(json_array_get(arr, j));
+
+            if (s == NULL || s[0] == '\0' || strlen(s) > 253) {
+                ca_why_set(why, "name_constraints",
+                           "%s.%s[%zu] must be a non-empty string", which,
+                           kinds[i].key, j);
+                return CW_E_BADREQ;
+            }
+            (*out)[*n].type = kinds[i].type;
+            (*out)[*n].value = arena_strdup(a, s);
+            (*n)++;
+        }
+    }
+    return CW_OK;
+}
+
+struct ca_tx {
+    const struct ca_new            *in;
+    const struct store_audit_event *ev;
+    const char                     *key_type;
+    char                            slug[64];
+    uint64_t                        id;
+    uint64_t                        sub_cert_id;  /* row under the parent */
+    char                            serial_hex[PKI_SERIAL_HEX_SIZE];
+    /* second transaction */
+    const char                     *subject_dn;
+    time_t                          nb;
+    time_t                          na;
+    struct buf                     *der;
+    const char                     *ski;
+    const char                     *fp;
+    struct buf                     *wrapped;
+    const char                     *cn;
+};
+
+static enum cw_err
+ca_reserve_body(struct store *db, void *arg)
+{
+    struct ca_tx      *t = arg;
+    struct store_param p[7];
+    enum cw_err        err;
+
+    p[0] = SP_STR(t->in->name);
+    p[1] = SP_STR(t->slug);
+    p[2] = SP_STR(t->in->intermediate ? "intermediate" : "root");
+    p[3] = t->in->intermediate ? SP_U64(t->in->parent_id) : SP_NULLV;
+    p[4] = SP_STR(t->key_type);
+    p[5] = t->in->path_len >= 0 ? SP_I64(t->in->path_len) : SP_NULLV;
+    p[6] = SP_STR(t->ev->username ? t->ev->username : "");
+    err = store_exec(db, sql_ca_insert, p, 7, NULL, &t->id);
+    if (err != CW_OK || !t->in->intermediate)
+        return err;
+    /* The sub-CA's certificate is also a certificate of its parent: its
+     * serial is unique among the parent's (revocation reports it). */
+    p[0] = SP_U64(t->in->parent_id);
+    p[1] = SP_STR(t->serial_hex);
+    p[2] = SP_STR(t->key_type);
+    p[3] = SP_STR(t->ev->username ? t->ev->username : "");
+    return store_exec(db, sql_subca_reserve, p, 4, NULL, &t->sub_cert_id);
+}
+
+static enum cw_err
+ca_done_body(struct store *db, void *arg)
+{
+    struct ca_tx            *t = arg;
+    struct store_param       p[10];
+    struct store_audit_event ev = *t->ev;
+    char                     rid[24];
+    char                     detail[256];
+    uint64_t                 n = 0;
+    enum cw_err              err;
+
+    p[0] = SP_STR(t->subject_dn);
+    p[1] = SP_STR(t->serial_hex);
+    p[2] = SP_I64((int64_t)t->nb);
+    p[3] = SP_I64((int64_t)t->na);
+    p[4] = SP_BLOB(t->der->p, t->der->len);
+    p[5] = SP_STR(t->ski);
+    p[6] = SP_STR(t->fp);
+    p[7] = SP_BLOB(t->wrapped->p, t->wrapped->len);
+    p[8] = SP_U64(t->id);
+    err = store_exec(db, sql_ca_done, p, 9, &n, NULL);
+    if (err != CW_OK)
+        return err;
+    if (n != 1)
+        return CW_E_CONFLICT;
+    if (t->sub_cert_id != 0) {
+        p[0] = SP_STR(t->subject_dn);
+        p[1] = SP_STR(t->cn);
+        p[2] = SP_STR("[]");
+        p[3] = SP_STR(t->cn);
+        p[4] = SP_I64((int64_t)t->nb);
+        p[5] = SP_I64((int64_t)t->na);
+        p[6] = SP_STR(t->fp);
+        p[7] = SP_BLOB(t->der->p, t->der->len);
+        p[8] = SP_NULLV;
+        p[9] = SP_U64(t->sub_cert_id);
+        err = store_exec(db, sql_cert_done, p, 10, NULL, NULL);
+        if (err != CW_OK)
+            return err;
+    }
+    snprintf(rid, sizeof(rid), "%llu", (unsigned long long)t->id);
+    snprintf(detail, sizeof(detail),
+             "{\"slug\":\"%s\",\"type\":\"%s\",\"serial\":\"%s\"}", t->slug,
+             t->in->intermediate ? "intermediate" : "root", t->serial_hex);
+    ev.action = "ca.create";
+    ev.resource_type = "ca";
+    ev.resource_id = rid;
+    ev.outcome = "success";
+    ev.detail = detail;
+    return store_audit_append(db, &ev);
+}
+
+enum cw_err
+ca_create(struct store *db, const struct cw_config *cfg,
+          const struct ca_new *in, const struct store_audit_event *ev,
+          uint64_t *id, struct ca_why *why)
+{
+    struct arena          a;
+    struct ca_tx          t;
+    struct ca_row         parent;
+    struct pki_cert_spec  spec;
+    struct pki_cert_info  info;
+    struct jsonx_why      jw = { "", "" };
+    enum pki_key_type     kt;
+    X509_NAME            *subject = NULL;
+    EVP_PKEY             *key = NULL;
+    X509                 *tbs = NULL;
+    struct buf            der;
+    struct buf            wrapped;
+    struct buf            dn;
+    struct buf            ski;
+    struct buf            cn;
+    struct pki_nc_entry  *perm = NULL;
+    struct pki_nc_entry  *excl = NULL;
+    size_t                nperm = 0;
+    size_t                nexcl = 0;
+    uint8_t               serial[PKI_SERIAL_LEN];
+    time_t                now = time(NULL);
+    enum cw_err           err;
+    int                   reserved = 0;
+
+    arena_init(&a);
+    memset(&t, 0, sizeof(t));
+    buf_init(&der, LIM_CERT_DER);
+    buf_init(&wrapped, 16384);
+    buf_init(&dn, 2048);
+    buf_init(&ski, 256);
+    buf_init(&cn, 512);
+    t.in = in;
+    t.ev = ev;
+    if (in->validity_days < 1 || in->validity_days > CA_MAX_DAYS) {
+        ca_why_set(why, "validity_days",
+                   "validity_days must be from 1 to %d (30 years)",
+                   CA_MAX_DAYS);
+        err = CW_E_BADREQ;
+        goto out;
+    }
+    err = pki_key_type_from_json(in->key, &kt, &jw);
+    if (err != CW_OK) {
+        ca_why_set(why, "key", "key.%s %s", jw.field, jw.reason);
+        goto out;
+    }
+    err = pki_name_from_json(in->subject, &subject, &jw);
+    if (err != CW_OK) {
+        ca_why_set(why, "subject", "subject.%s %s", jw.field, jw.reason);
+        goto out;
+    }
+    if (X509_NAME_entry_count(subject) == 0) {
+        ca_why_set(why, "subject", "a CA needs a subject (at least CN)");
+        err = CW_E_BADREQ;
+        goto out;
+    }
+    if (in->name_constraints != NULL) {
+        err = nc_parse(&a, in->name_constraints, "permitted", &perm, &nperm,
+                       why);
+        if (err == CW_OK)
+            err = nc_parse(&a, in->name_constraints, "excluded", &excl,
+                           &nexcl, why);
+        if (err != CW_OK)
+            goto out;
+    }
+    if (in->intermediate) {
+        err = ca_row_load(db, cfg, &a, in->parent_id, &parent);
+        if (err == CW_E_NOTFOUND) {
+            ca_why_set(why, "parent_id", "no such CA");
+            goto out;
+        }
+        if (err != CW_OK)
+            goto out;
+        err = ca_can_sign(&parent, why);
+        if (err != CW_OK) {
+            snprintf(why->field, sizeof(why->field), "parent_id");
+            goto out;
+        }
+    }
+    t.key_type = pki_key_type_name(kt);
+    err = pki_key_generate(kt, &key);
+    if (err != CW_OK)
+        goto out;
+    err = pki_serial_random(serial);
+    if (err != CW_OK)
+        goto out;
+    {
+        ASN1_INTEGER *ai = ASN1_INTEGER_new();
+        BIGNUM       *bn = BN_bin2bn(serial, PKI_SERIAL_LEN, NULL);
+
+        BN_to_ASN1_INTEGER(bn, ai);
+        pki_serial_hex(ai, t.serial_hex);
+        BN_free(bn);
+        ASN1_INTEGER_free(ai);
+    }
+    slugify(in->name, t.slug, sizeof(t.slug));
+    /* A slug is unique: try "name", "name-2", "name-3"... */
+    for (int n = 2;; n++) {
+        err = store_tx(db, ca_reserve_body, &t);
+        if (err != CW_E_CONFLICT || n > 50)
+            break;
+        {
+            char base[64];
+
+            slugify(in->name, base, sizeof(base));
+            snprintf(t.slug, sizeof(t.slug), "%.48s-%d", base, n);
+        }
+        pki_serial_random(serial);
+    }
+    if (err != CW_OK)
+        goto out;
+    reserved = 1;
+    err = signer_key_wrap(cfg, "cas", t.id, key, &wrapped);
+    if (err != CW_OK)
+        goto out;
+
+    pki_build_spec_init(&spec);
+    spec.subject = subject;
+    spec.pubkey = key;
+    memcpy(spec.serial, serial, PKI_SERIAL_LEN);
+    spec.serial_len = PKI_SERIAL_LEN;
+    spec.not_before = now - 300;   /* clock skew of relying parties */
+    spec.not_after = now + (time_t)in->validity_days * 86400;
+    spec.is_ca = 1;
+    spec.path_len = in->path_len;
+    spec.nc_permitted = perm;
+    spec.n_permitted = nperm;
+    spec.nc_excluded = excl;
+    spec.n_excluded = nexcl;
+    if (in->intermediate) {
+        spec.issuer = parent.cert;
+        spec.crl_url = parent.crl_url;
+        spec.ocsp_url = parent.ocsp_url;
+        spec.ca_issuers_url = parent.ca_issuers_url;
+    }
+    err = pki_build_default_ku(key, 1, &spec.key_usage);
+    if (err == CW_OK)
+        err = pki_build_cert(&spec, &tbs);
+    if (err == CW_E_POLICY) {
+        ca_why_set(why, "validity_days",
+                   "the parent CA cannot issue this (validity beyond the "
+                   "parent's, or its path length)");
+        goto out;
+    }
+    if (err != CW_OK) {
+        ca_why_set(why, "", "the certificate could not be built");
+        goto out;
+    }
+    if (in->intermediate)
+        err = signer_sign_cert(cfg, "cas", parent.id, parent.key,
+                               parent.key_len, tbs);
+    else
+        err = signer_sign_cert(cfg, "cas", t.id, wrapped.p, wrapped.len,
+                               tbs);
+    if (err != CW_OK)
+        goto out;
+    err = pki_cert_info_get(tbs, &info);
+    if (err == CW_OK)
+        err = pki_cert_to_der(tbs, &der);
+    if (err == CW_OK)
+        err = pki_name_to_string(X509_get_subject_name(tbs), &dn);
+    if (err == CW_OK)
+        err = pki_cert_ski_hex(tbs, &ski);
+    if (err == CW_OK)
+        err = pki_name_cn(X509_get_subject_name(tbs), &cn);
+    if (err != CW_OK)
+        goto out;
+    t.subject_dn = (const char *)dn.p;
+    t.cn = cn.p ? (const char *)cn.p : "";
+    t.nb = info.not_before;
+    t.na = info.not_after;
+    t.der = &der;
+    t.ski = ski.p ? (const char *)ski.p : "";
+    t.fp = info.sha256;
+    t.wrapped = &wrapped;
+    err = store_tx(db, ca_done_body, &t);
+    if (err == CW_OK) {
+        *id = t.id;
+        reserved = 0;
+    }
+out:
+    if (reserved) {
+        /* Best effort; cron removes pending rows left by a crash. */
+        struct store_param p[1];
+
+        if (t.sub_cert_id != 0) {
+            p[0] = SP_U64(t.sub_cert_id);
+            store_exec(db, sql_cert_drop, p, 1, NULL, NULL);
+        }
+        p[0] = SP_U64(t.id);
+        store_exec(db, sql_ca_drop, p, 1, NULL, NULL);
+    }
+    X509_free(tbs);
+    EVP_PKEY_free(key);
+    X509_NAME_free(subject);
+    buf_cleanup(&der);
+    buf_cleanup(&wrapped);
+    buf_cleanup(&dn);
+    buf_cleanup(&ski);
+    buf_cleanup(&cn);
+    arena_reset(&a);
+    return err;
+}
+
+static json_t *
+time_json(const ASN1_TIME *t)
+{
+    time_t tt;
+    char   s[PKI_RFC3339_SIZE];
+
+    if (pki_time_get(t, &tt) != CW_OK)
+        return json_null();
+    pki_time_rfc3339(tt, s);
+    return json_string(s);
+}
+
+enum cw_err
+ca_get_json(struct store *db, const struct cw_config *cfg, struct arena *a,
+            uint64_t id, json_t **out)
+{
+    struct store_rows  rows;
+    struct store_param p[1];
+    struct ca_row      row;
+    struct buf         pem;
+    json_t            *subject = NULL;
+    json_t            *doc;
+    char               serial[PKI_SERIAL_HEX_SIZE] = "";
+    enum cw_err        err;
+
+    p[0] = SP_U64(id);
+    err = store_query(db, a, sql_ca_get, p, 1, &rows);
+    if (err != CW_OK)
+        return err;
+    if (rows.nrows != 1)
+        return CW_E_NOTFOUND;
+    err = ca_row_load(db, cfg, a, id, &row);
+    if (err != CW_OK)
+        return err;
+    buf_init(&pem, LIM_CERT_DER * 2);
+    if (row.cert != NULL) {
+        pki_cert_to_pem(row.cert, &pem);
+        pki_name_to_json(X509_get_subject_name(row.cert), &subject);
+        pki_cert_serial_hex(row.cert, serial);
+    }
+    doc = json_pack(
+        "{s:I, s:s, s:s, s:s, s:o, s:s, s:s, s:s, s:o, s:s, s:o, s:o, s:o,"
+        " s:s, s:s, s:s, s:b, s:s, s:I}",
+        "id", (json_int_t)id, "name", store_cell_str(&rows, 0, 1), "slug",
+        store_cell_str(&rows, 0, 2), "type", store_cell_str(&rows, 0, 3),
+        "parent_id",
+        store_cell_isnull(&rows, 0, 4)
+            ? json_null()
+            : json_integer((json_int_t)store_cell_u64(&rows, 0, 4)),
+        "status", store_cell_str(&rows, 0, 5), "key_type",
+        store_cell_str(&rows, 0, 6), "key_state",
+        store_cell_str(&rows, 0, 7), "path_length",
+        store_cell_isnull(&rows, 0, 8)
+            ? json_null()
+            : json_integer(store_cell_i64(&rows, 0, 8)),
+        "serial", serial, "subject", subject ? subject : json_object(),
+        "not_before",
+        row.cert ? time_json(X509_get0_notBefore(row.cert)) : json_null(),
+        "not_after",
+        row.cert ? time_json(X509_get0_notAfter(row.cert)) : json_null(),
+        "crl_url", row.crl_url, "ocsp_url", row.ocsp_url, "ca_issuers_url",
+        row.ca_issuers_url, "has_private_key", store_cell_u64(&rows, 0, 13),
+        "created_at", store_cell_str(&rows, 0, 14), "children",
+        (json_int_t)store_cell_u64(&rows, 0, 15));
+    json_object_set_new(doc, "pem",
+                        json_stringn(pem.p ? (const char *)pem.p : "",
+                                     pem.len));
+    buf_cleanup(&pem);
+    *out = doc;
+    return CW_OK;
+}
+
+enum cw_err
+ca_list_json(struct store *db, const struct cw_config *cfg, struct arena *a,
+             uint64_t page, uint64_t per_page, json_t **out, uint64_t *total)
+{
+    struct store_rows  rows;
+    struct store_param p[2];
+    json_t            *arr;
+    enum cw_err        err;
+
+    err = store_query(db, a, sql_ca_count, NULL, 0, &rows);
+    if (err != CW_OK)
+        return err;
+    *total = store_cell_u64(&rows, 0, 0);
+    p[0] = SP_U64(per_page);
+    p[1] = SP_U64((page - 1) * per_page);
+    err = store_query(db, a, sql_ca_page, p, 2, &rows);
+    if (err != CW_OK)
+        return err;
+    arr = json_array();
+    for (size_t r = 0; r < rows.nrows; r++) {
+        json_t *one = NULL;
+
+        err = ca_get_json(db, cfg, a, store_cell_u64(&rows, r, 0), &one);
+        if (err != CW_OK) {
+            json_decref(arr);
+            return err;
+        }
+        json_array_append_new(arr, one);
+    }
+    *out = arr;
+    return CW_OK;
+}
+
+enum cw_err
+ca_export(struct store *db, const struct cw_config *cfg, struct arena *a,
+          uint64_t id, const char *format, struct buf *out,
+          const char **ctype)
+{
+    STACK_OF(X509) *chain = NULL;
+    enum cw_err     err;
+
+    err = ca_chain_load(db, cfg, a, id, &chain);
+    if (err != CW_OK)
+        return err;
+    if (strcmp(format, "pem") == 0) {
+        *ctype = "application/x-pem-file";
+        return pki_cert_to_pem(sk_X509_value(chain, 0), out);
+    }
+    if (strcmp(format, "der") == 0) {
+        *ctype = "application/pkix-cert";
+        return pki_cert_to_der(sk_X509_value(chain, 0), out);
+    }
+    if (strcmp(format, "chain") == 0) {
+        *ctype = "application/x-pem-file";
+        return pki_chain_to_pem(chain, out);
+    }
+    if (strcmp(format, "p7b") == 0) {
+        *ctype = "application/pkcs7-mime";
+        return pki_p7b_export(chain, 0, out);
+    }
+    return CW_E_BADREQ;
+}

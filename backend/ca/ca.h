@@ -1,0 +1,129 @@
+/*
+ * ca.h: the CA domain services that REST and every enrolment protocol
+ * call: creating CAs, issuing, revoking and exporting certificates, and
+ * the built-in certificate templates. Storage follows DESIGN.md section 4:
+ * a transaction reserves the serial (a pending row), the signer signs
+ * outside any transaction, a second transaction stores the certificate
+ * with its audit row. Private keys pass through signer/ only.
+ */
+#ifndef CW_CA_H
+#define CW_CA_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "store/audit.h"
+#include "store/store.h"
+#include "util/arena.h"
+#include "util/buf.h"
+#include "util/conf.h"
+#include "util/err.h"
+
+/* Why a request was refused: the field and a sentence for the client. */
+struct ca_why {
+    char field[64];
+    char msg[256];
+};
+
+/* ---- templates ------------------------------------------------------- */
+
+struct ca_template {
+    const char        *name;
+    const char        *description;
+    unsigned           key_usage;      /* PKI_KU bits; 0: by key type    */
+    const char *const *eku;
+    size_t             n_eku;
+    unsigned           max_days;
+    unsigned           san_types;      /* 1 << enum pki_san_type         */
+    int                is_ca;
+};
+
+const struct ca_template *ca_template_find(const char *name);
+extern const struct ca_template ca_templates[];
+extern const size_t ca_ntemplates;
+json_t *ca_template_json(const struct ca_template *t);
+
+/* ---- CAs ------------------------------------------------------------- */
+
+#define CA_MAX_DAYS   10950   /* 30 years */
+#define LEAF_MAX_DAYS 3650
+
+/* A parsed, validated POST /api/v2/cas body. */
+struct ca_new {
+    const char *name;
+    int         intermediate;
+    uint64_t    parent_id;
+    json_t     *subject;
+    json_t     *key;
+    unsigned    validity_days;
+    int         path_len;           /* -1: none */
+    json_t     *name_constraints;   /* may be NULL */
+};
+
+enum cw_err ca_create(struct store *db, const struct cw_config *cfg,
+                      const struct ca_new *in,
+                      const struct store_audit_event *ev, uint64_t *id,
+                      struct ca_why *why);
+/* The CA as API JSON (with "pem"); CW_E_NOTFOUND. */
+enum cw_err ca_get_json(struct store *db, const struct cw_config *cfg,
+                        struct arena *a, uint64_t id, json_t **out);
+enum cw_err ca_list_json(struct store *db, const struct cw_config *cfg,
+                         struct arena *a, uint64_t page, uint64_t per_page,
+                         json_t **out, uint64_t *total);
+/* format: pem, der, chain, p7b. */
+enum cw_err ca_export(struct store *db, const struct cw_config *cfg,
+                      struct arena *a, uint64_t id, const char *format,
+                      struct buf *out, const char **ctype);
+
+/* ---- certificates ---------------------------------------------------- */
+
+struct ca_issue_req {
+    uint64_t    ca_id;
+    const char *template_name;
+    json_t     *subject;         /* may be NULL with a CSR               */
+    json_t     *sans;            /* may be NULL                          */
+    json_t     *key;             /* server-generated key spec, or NULL   */
+    const uint8_t *csr;          /* PEM or DER CSR, or NULL              */
+    size_t      csr_len;
+    unsigned    validity_days;
+};
+
+enum cw_err ca_issue(struct store *db, const struct cw_config *cfg,
+                     const struct ca_issue_req *in,
+                     const struct store_audit_event *ev, uint64_t *id,
+                     struct ca_why *why);
+enum cw_err ca_cert_get_json(struct store *db, struct arena *a, uint64_t id,
+                             json_t **out);
+
+struct ca_cert_filter {
+    const char *q;
+    const char *status;        /* valid, revoked, expired, expiring      */
+    uint64_t    ca_id;
+    const char *template_name;
+    const char *expires_before; /* SQL DATETIME text or ""              */
+    const char *sort;          /* "not_after", "-created_at", ...       */
+};
+enum cw_err ca_cert_list_json(struct store *db, struct arena *a,
+                              const struct ca_cert_filter *f, uint64_t page,
+                              uint64_t per_page, json_t **out,
+                              uint64_t *total, struct ca_why *why);
+enum cw_err ca_cert_export(struct store *db, const struct cw_config *cfg,
+                           struct arena *a, uint64_t id, const char *format,
+                           struct buf *out, const char **ctype);
+/* PKCS#12 with the server-generated key; audited. CW_E_CONFLICT when the
+ * certificate has no key here. */
+enum cw_err ca_cert_export_p12(struct store *db, const struct cw_config *cfg,
+                               struct arena *a, uint64_t id,
+                               const char *password,
+                               const struct store_audit_event *ev,
+                               struct buf *out);
+/* RFC 5280 reason name; invalidity "" or SQL DATETIME text. */
+enum cw_err ca_cert_revoke(struct store *db, uint64_t id, const char *reason,
+                           const char *invalidity,
+                           const struct store_audit_event *ev,
+                           struct ca_why *why);
+/* The RFC 5280 CRLReason code of a name, or -1. */
+int ca_reason_code(const char *name);
+
+#endif

@@ -1,0 +1,889 @@
+/*
+ * cert.c: issuing, reading, exporting and revoking certificates. Requests
+ * come from REST now and from the enrolment protocols later; CSRs and
+ * subject/SAN JSON are client input, checked by pki/ and against the
+ * template here.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509v3.h>
+
+#include "ca/ca-int.h"
+#include "cw_limits.h"
+#include "pki/build.h"
+#include "pki/cert.h"
+#include "pki/csr.h"
+#include "pki/key.h"
+#include "pki/name.h"
+#include "pki/p12.h"
+#include "pki/san.h"
+#include "signer/signer.h"
+#include "util/jsonx.h"
+#include "util/log.h"
+
+static const char sql_reserve[] =
+    "INSERT INTO certificates (ca_id, serial, status, template, key_type, "
+    "created_by) VALUES (?, ?, 'pending', ?, ?, ?)";
+static const char sql_done[] =
+    "UPDATE certificates SET status = 'valid', subject_dn = ?, "
+    "common_name = ?, sans = ?, search = ?, not_before = FROM_UNIXTIME(?), "
+    "not_after = FROM_UNIXTIME(?), fp_sha256 = ?, der = ?, key_wrapped = ?, "
+    "updated_at = NOW(6) WHERE id = ? AND status = 'pending'";
+static const char sql_drop[] =
+    "DELETE FROM certificates WHERE id = ? AND status = 'pending'";
+#define CERT_COLS                                                          \
+    "c.id, c.ca_id, c.serial, c.status, c.template, c.is_ca, c.sans, "     \
+    "c.key_type, DATE_FORMAT(c.not_before, '%Y-%m-%dT%H:%i:%sZ'), "        \
+    "DATE_FORMAT(c.not_after, '%Y-%m-%dT%H:%i:%sZ'), c.fp_sha256, c.der, " \
+    "c.key_wrapped IS NOT NULL, "                                          \
+    "DATE_FORMAT(c.revoked_at, '%Y-%m-%dT%H:%i:%sZ'), "                    \
+    "c.revocation_reason, "                                                \
+    "DATE_FORMAT(c.invalidity_date, '%Y-%m-%dT%H:%i:%sZ'), "               \
+    "DATE_FORMAT(c.created_at, '%Y-%m-%dT%H:%i:%sZ'), "                    \
+    "c.not_after <= UTC_TIMESTAMP(), c.subject_dn, c.common_name, "        \
+    "c.renewed_from "
+static const char sql_get[] =
+    "SELECT " CERT_COLS "FROM certificates c WHERE c.id = ? "
+    "AND c.status <> 'pending'";
+static const char sql_key[] =
+    "SELECT c.ca_id, c.der, c.key_wrapped FROM certificates c "
+    "WHERE c.id = ? AND c.status <> 'pending'";
+static const char sql_revoke[] =
+    "UPDATE certificates SET status = 'revoked', revoked_at = NOW(6), "
+    "revocation_reason = ?, invalidity_date = NULLIF(?, ''), "
+    "updated_at = NOW(6) WHERE id = ? AND status = 'valid'";
+static const char sql_status[] =
+    "SELECT status FROM certificates WHERE id = ? AND status <> 'pending'";
+
+/* The list: one constant statement per sort order (no SQL is built from
+ * input). Filters are bound; an empty value disables a filter. */
+#define LIST_WHERE                                                          \
+    "FROM certificates c WHERE c.status <> 'pending' "                      \
+    "AND (? = '' OR c.common_name LIKE CONCAT(?, '%') "                     \
+    " OR c.serial LIKE CONCAT(?, '%') OR c.fp_sha256 LIKE CONCAT(?, '%') "  \
+    " OR (? <> '' AND MATCH(c.search) AGAINST (? IN BOOLEAN MODE))) "       \
+    "AND (? = '' OR (? = 'revoked' AND c.status = 'revoked') "              \
+    " OR (? = 'valid' AND c.status = 'valid' "                              \
+    "     AND c.not_after > UTC_TIMESTAMP()) "                              \
+    " OR (? = 'expired' AND c.status = 'valid' "                            \
+    "     AND c.not_after <= UTC_TIMESTAMP()) "                             \
+    " OR (? = 'expiring' AND c.status = 'valid' "                           \
+    "     AND c.not_after > UTC_TIMESTAMP() "                               \
+    "     AND c.not_after <= UTC_TIMESTAMP() + INTERVAL 30 DAY)) "          \
+    "AND (? = 0 OR c.ca_id = ?) AND (? = '' OR c.template = ?) "            \
+    "AND (? = '' OR c.not_after < ?) "
+#define LIST_SQL(order)                                                     \
+    "SELECT " CERT_COLS LIST_WHERE "ORDER BY " order " LIMIT ? OFFSET ?"
+
+static const char sql_count[] = "SELECT COUNT(*) " LIST_WHERE;
+static const struct {
+    const char *name;
+    const char *sql;
+} list_sorts[] = {
+    { "-created_at", LIST_SQL("c.id DESC") },
+    { "created_at", LIST_SQL("c.id") },
+    { "not_after", LIST_SQL("c.not_after, c.id") },
+    { "-not_after", LIST_SQL("c.not_after DESC, c.id DESC") },
+    { "common_name", LIST_SQL("c.common_name, c.id") },
+    { "-common_name", LIST_SQL("c.common_name DESC, c.id DESC") },
+};
+
+static const char *const reasons[] = {
+    "unspecified", "keyCompromise", "cACompromise", "affiliationChanged",
+    "superseded", "cessationOfOperation", "certificateHold", NULL,
+    "removeFromCRL", "privilegeWithdrawn", "aACompromise",
+};
+
+int
+ca_reason_code(const char *name)
+{
+    for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
+        if (reasons[i] != NULL && strcmp(reasons[i], name) == 0 && i != 8)
+            return (int)i;   /* removeFromCRL is for delta CRLs only */
+    return -1;
+}
+
+static void
+x509_free_fn(void *p)
+{
+    X509_free(p);
+}
+
+/* "csr" may be PEM, or base64 of DER (with or without line breaks). */
+static enum cw_err
+csr_load(const uint8_t *p, size_t len, X509_REQ **out, struct ca_why *why)
+{
+    enum cw_err    err;
+    unsigned char *der = NULL;
+    size_t         n = 0;
+
+    if (len > 11 && memcmp(p, "-----BEGIN ", 11) == 0) {
+        err = pki_csr_parse(p, len, out);
+    } else {
+        int dl;
+        int pad = 0;
+
+        der = malloc(len + 1);
+        if (der == NULL)
+            abort();
+        for (size_t i = 0; i < len; i++)
+            if (!isspace(p[i]))
+                der[n++] = p[i];
+        if (n == 0 || n % 4 != 0) {
+            free(der);
+            ca_why_set(why, "csr", "csr must be PEM or base64 DER");
+            return CW_E_BADCSR;
+        }
+        pad = (der[n - 1] == '=') + (n > 1 && der[n - 2] == '=');
+        dl = EVP_DecodeBlock(der, der, (int)n);
+        if (dl < 0 || dl - pad <= 0) {
+            free(der);
+            ca_why_set(why, "csr", "csr must be PEM or base64 DER");
+            return CW_E_BADCSR;
+        }
+        err = pki_csr_parse_der(der, (size_t)(dl - pad), out);
+        free(der);
+    }
+    if (err != CW_OK)
+        ca_why_set(why, "csr",
+                   "the CSR is malformed, has trailing data, a bad signature "
+                   "or a refused key");
+    return err == CW_OK ? CW_OK : (err == CW_E_TOOLARGE ? err : CW_E_BADCSR);
+}
+
+static enum cw_err
+sans_allowed(const GENERAL_NAMES *gens, const struct ca_template *t,
+             json_t **json, struct ca_why *why)
+{
+    json_t     *arr = NULL;
+    enum cw_err err;
+
+    *json = NULL;
+    if (gens == NULL) {
+        *json = json_array();
+        return CW_OK;
+    }
+    err = pki_san_to_json(gens, &arr);
+    if (err != CW_OK) {
+        ca_why_set(why, "sans", "a subject alternative name is malformed");
+        return CW_E_BADREQ;
+    }
+    for (size_t i = 0; i < json_array_size(arr); i++) {
+        const char       *type = json_string_value(
+            json_object_get(json_array_get(arr, i), "type"));
+        enum pki_san_type st;
+
+        if (type == NULL || pki_san_type_parse(type, &st) != CW_OK ||
+            !(t->san_types & (1u << st))) {
+            ca_why_set(why, "sans",
+                       "the %s template does not allow %s names", t->name,
+                       type ? type : "such");
+            json_decref(arr);
+            return CW_E_BADREQ;
+        }
+    }
+    *json = arr;
+    return CW_OK;
+}
+
+struct issue_tx {
+    const struct ca_issue_req      *in;
+    const struct store_audit_event *ev;
+    const char                     *template_name;
+    const char                     *key_type;
+    char                            serial_hex[PKI_SERIAL_HEX_SIZE];
+    uint64_t                        id;
+    /* second transaction */
+    const char                     *subject_dn;
+    const char                     *cn;
+    const char                     *sans;
+    const char                     *search;
+    time_t                          nb;
+    time_t                          na;
+    const char                     *fp;
+    struct buf                     *der;
+    struct buf                     *wrapped;
+};
+
+static enum cw_err
+reserve_body(struct store *db, void *arg)
+{
+    struct issue_tx   *t = arg;
+    struct store_param p[5];
+
+    p[0] = SP_U64(t->in->ca_id);
+    p[1] = SP_STR(t->serial_hex);
+    p[2] = SP_STR(t->template_name);
+    p[3] = SP_STR(t->key_type);
+    p[4] = SP_STR(t->ev->username ? t->ev->username : "");
+    return store_exec(db, sql_reserve, p, 5, NULL, &t->id);
+}
+
+static enum cw_err
+done_body(struct store *db, void *arg)
+{
+    struct issue_tx         *t = arg;
+    struct store_param       p[10];
+    struct store_audit_event ev = *t->ev;
+    char                     rid[24];
+    char                     detail[256];
+    uint64_t                 n = 0;
+    enum cw_err              err;
+
+    p[0] = SP_STR(t->subject_dn);
+    p[1] = SP_STR(t->cn);
+    p[2] = SP_STR(t->sans);
+    p[3] = SP_STR(t->search);
+    p[4] = SP_I64((int64_t)t->nb);
+    p[5] = SP_I64((int64_t)t->na);
+    p[6] = SP_STR(t->fp);
+    p[7] = SP_BLOB(t->der->p, t->der->len);
+    p[8] = t->wrapped->len ? SP_BLOB(t->wrapped->p, t->wrapped->len)
+                           : SP_NULLV;
+    p[9] = SP_U64(t->id);
+    err = store_exec(db, sql_done, p, 10, &n, NULL);
+    if (err != CW_OK)
+        return err;
+    if (n != 1)
+        return CW_E_CONFLICT;
+    snprintf(rid, sizeof(rid), "%llu", (unsigned long long)t->id);
+    snprintf(detail, sizeof(detail),
+             "{\"ca_id\":%llu,\"serial\":\"%s\",\"template\":\"%s\","
+             "\"server_key\":%s}",
+             (unsigned long long)t->in->ca_id, t->serial_hex,
+             t->template_name, t->wrapped->len ? "true" : "false");
+    ev.action = "certificate.issue";
+    ev.resource_type = "certificate";
+    ev.resource_id = rid;
+    ev.outcome = "success";
+    ev.detail = detail;
+    return store_audit_append(db, &ev);
+}
+
+static void
+search_add(struct buf *b, const char *s)
+{
+    if (s == NULL || s[0] == '\0')
+        return;
+    if (b->len > 0)
+        buf_puts(b, " ");
+    for (const char *c = s; *c != '\0'; c++) {
+        char l = (char)tolower((unsigned char)*c);
+
+        buf_append(b, &l, 1);
+    }
+}
+
+enum cw_err
+ca_issue(struct store *db, const struct cw_config *cfg,
+         const struct ca_issue_req *in, const struct store_audit_event *ev,
+         uint64_t *id, struct ca_why *why)
+{
+    struct arena              a;
+    struct issue_tx           t;
+    struct ca_row             ca;
+    const struct ca_template *tpl;
+    struct pki_cert_spec      spec;
+    struct pki_cert_info      info;
+    struct jsonx_why          jw = { "", "" };
+    STACK_OF(X509)           *chain = NULL;
+    X509_REQ                 *csr = NULL;
+    X509_NAME                *subject = NULL;
+    GENERAL_NAMES            *sans = NULL;
+    EVP_PKEY                 *key = NULL;     /* server-generated         */
+    EVP_PKEY                 *pub = NULL;     /* borrowed from the CSR    */
+    X509                     *tbs = NULL;
+    json_t                   *sans_json = NULL;
+    char                     *sans_txt = NULL;
+    struct buf                der;
+    struct buf                wrapped;
+    struct buf                dn;
+    struct buf                cn;
+    struct buf                search;
+    struct pki_key_info       ki;
+    uint8_t                   serial[PKI_SERIAL_LEN];
+    time_t                    now = time(NULL);
+    enum pki_key_type         kt;
+    enum cw_err               err;
+    int                       reserved = 0;
+
+    arena_init(&a);
+    memset(&t, 0, sizeof(t));
+    buf_init(&der, LIM_CERT_DER);
+    buf_init(&wrapped, 16384);
+    buf_init(&dn, 2048);
+    buf_init(&cn, 512);
+    buf_init(&search, 16384);
+    t.in = in;
+    t.ev = ev;
+
+    tpl = ca_template_find(in->template_name);
+    if (tpl == NULL || tpl->is_ca) {
+        ca_why_set(why, "template",
+                   tpl ? "CAs are created with POST /api/v2/cas"
+                       : "no such template");
+        err = CW_E_BADREQ;
+        goto out;
+    }
+    t.template_name = tpl->name;
+    if (in->validity_days < 1 || in->validity_days > tpl->max_days) {
+        ca_why_set(why, "validity_days",
+                   "validity_days must be from 1 to %u for the %s template",
+                   tpl->max_days, tpl->name);
+        err = CW_E_BADREQ;
+        goto out;
+    }
+    if ((in->key == NULL) == (in->csr == NULL)) {
+        ca_why_set(why, in->key ? "csr" : "key",
+                   "give either key (a server-generated key) or csr");
+        err = CW_E_BADREQ;
+        goto out;
+    }
+    err = ca_row_load(db, cfg, &a, in->ca_id, &ca);
+    if (err == CW_E_NOTFOUND) {
+        ca_why_set(why, "ca_id", "no such CA");
+        goto out;
+    }
+    if (err != CW_OK)
+        goto out;
+    err = ca_can_sign(&ca, why);
+    if (err != CW_OK)
+        goto out;
+
+    /* The subject's key. */
+    if (in->csr != NULL) {
+        err = csr_load(in->csr, in->csr_len, &csr, why);
+        if (err != CW_OK)
+            goto out;
+        pub = pki_csr_pubkey_get(csr);
+    } else {
+        err = pki_key_type_from_json(in->key, &kt, &jw);
+        if (err != CW_OK) {
+            ca_why_set(why, "key", "key.%s %s", jw.field, jw.reason);
+            goto out;
+        }
+        err = pki_key_generate(kt, &key);
+        if (err != CW_OK)
+            goto out;
+        pub = key;
+    }
+    err = pki_key_describe(pub, &ki);
+    if (err != CW_OK) {
+        ca_why_set(why, in->csr ? "csr" : "key", "unsupported key");
+        err = in->csr ? CW_E_BADCSR : CW_E_BADKEY;
+        goto out;
+    }
+    t.key_type = ki.type < PKI_KEY__MAX ? pki_key_type_name(ki.type)
+                                        : pki_key_alg_name(ki.alg);
+
+    /* Names: the request's, else the CSR's. */
+    if (in->sans != NULL) {
+        err = pki_san_from_json(in->sans, &sans, &jw);
+        if (err != CW_OK) {
+            ca_why_set(why, "sans", "sans%s%s %s", jw.field[0] ? "." : "",
+                       jw.field, jw.reason);
+            goto out;
+        }
+    } else if (csr != NULL) {
+        err = pki_san_get_csr(csr, &sans);
+        if (err != CW_OK) {
+            ca_why_set(why, "csr", "the CSR's subjectAltName is malformed");
+            err = CW_E_BADCSR;
+            goto out;
+        }
+    }
+    err = sans_allowed(sans, tpl, &sans_json, why);
+    if (err != CW_OK)
+        goto out;
+    if (in->subject != NULL) {
+        err = pki_name_from_json(in->subject, &subject, &jw);
+        if (err != CW_OK) {
+            ca_why_set(why, "subject", "subject.%s %s", jw.field, jw.reason);
+            goto out;
+        }
+    } else if (csr != NULL) {
+        err = pki_csr_subject_take(csr, &subject);
+        if (err != CW_OK) {
+            ca_why_set(why, "csr", "the CSR has neither a subject nor a "
+                                   "usable subjectAltName");
+            goto out;
+        }
+    } else {
+        subject = X509_NAME_new();
+    }
+    if (X509_NAME_entry_count(subject) == 0 &&
+        (sans == NULL || sk_GENERAL_NAME_num(sans) == 0)) {
+        ca_why_set(why, "subject", "give a subject or at least one SAN");
+        err = CW_E_BADREQ;
+        goto out;
+    }
+
+    err = pki_serial_random(serial);
+    if (err != CW_OK)
+        goto out;
+    /* Reserve the serial: unique per CA by index; a collision (2^-159)
+     * is retried with a fresh one. */
+    for (int attempt = 0; attempt < 3; attempt++) {
+        ASN1_INTEGER *ai = ASN1_INTEGER_new();
+        BIGNUM       *bn = BN_bin2bn(serial, PKI_SERIAL_LEN, NULL);
+
+        BN_to_ASN1_INTEGER(bn, ai);
+        pki_serial_hex(ai, t.serial_hex);
+        BN_free(bn);
+        ASN1_INTEGER_free(ai);
+        err = store_tx(db, reserve_body, &t);
+        if (err != CW_E_CONFLICT)
+            break;
+        pki_serial_random(serial);
+    }
+    if (err != CW_OK)
+        goto out;
+    reserved = 1;
+
+    pki_build_spec_init(&spec);
+    spec.subject = subject;
+    spec.sans = sans;
+    spec.pubkey = pub;
+    memcpy(spec.serial, serial, PKI_SERIAL_LEN);
+    spec.serial_len = PKI_SERIAL_LEN;
+    spec.not_before = now - 300;
+    spec.not_after = now + (time_t)in->validity_days * 86400;
+    spec.key_usage = tpl->key_usage;
+    spec.eku = tpl->eku;
+    spec.n_eku = tpl->n_eku;
+    spec.crl_url = ca.crl_url;
+    spec.ocsp_url = ca.ocsp_url;
+    spec.ca_issuers_url = ca.ca_issuers_url;
+    spec.issuer = ca.cert;
+    err = pki_build_cert(&spec, &tbs);
+    if (err == CW_E_POLICY) {
+        ca_why_set(why, "validity_days",
+                   "the certificate would outlive its CA");
+        err = CW_E_BADREQ;
+        goto out;
+    }
+    if (err != CW_OK) {
+        ca_why_set(why, "", "the certificate could not be built from this "
+                            "request");
+        goto out;
+    }
+    err = ca_chain_load(db, cfg, &a, ca.id, &chain);
+    if (err != CW_OK)
+        goto out;
+    err = pki_build_nc_check(tbs, chain);
+    if (err == CW_E_POLICY) {
+        ca_why_set(why, "sans", "a name is outside the CA's name "
+                                "constraints");
+        goto out;
+    }
+    if (err != CW_OK)
+        goto out;
+    err = signer_sign_cert(cfg, "cas", ca.id, ca.key, ca.key_len, tbs);
+    if (err != CW_OK) {
+        ca_why_set(why, "ca_id", "the CA's key is not usable");
+        goto out;
+    }
+    if (key != NULL) {
+        err = signer_key_wrap(cfg, "certificates", t.id, key, &wrapped);
+        if (err != CW_OK)
+            goto out;
+    }
+    err = pki_cert_info_get(tbs, &info);
+    if (err == CW_OK)
+        err = pki_cert_to_der(tbs, &der);
+    if (err == CW_OK)
+        err = pki_name_to_string(X509_get_subject_name(tbs), &dn);
+    if (err == CW_OK)
+        err = pki_name_cn(X509_get_subject_name(tbs), &cn);
+    if (err != CW_OK)
+        goto out;
+    sans_txt = jsonx_dumps(sans_json);
+    search_add(&search, cn.p ? (const char *)cn.p : "");
+    for (size_t i = 0; i < json_array_size(sans_json); i++)
+        search_add(&search, json_string_value(json_object_get(
+                                json_array_get(sans_json, i), "value")));
+    search_add(&search, t.serial_hex);
+    search_add(&search, info.sha256);
+    t.subject_dn = dn.p ? (const char *)dn.p : "";
+    t.cn = cn.p ? (const char *)cn.p : "";
+    t.sans = sans_txt;
+    t.search = search.p ? (const char *)search.p : "";
+    t.nb = info.not_before;
+    t.na = info.not_after;
+    t.fp = info.sha256;
+    t.der = &der;
+    t.wrapped = &wrapped;
+    err = store_tx(db, done_body, &t);
+    if (err == CW_OK) {
+        *id = t.id;
+        reserved = 0;
+    }
+out:
+    if (reserved) {
+        struct store_param p[1];
+
+        p[0] = SP_U64(t.id);
+        store_exec(db, sql_drop, p, 1, NULL, NULL);
+    }
+    free(sans_txt);
+    json_decref(sans_json);
+    X509_free(tbs);
+    EVP_PKEY_free(key);
+    X509_REQ_free(csr);
+    X509_NAME_free(subject);
+    GENERAL_NAMES_free(sans);
+    buf_cleanup(&der);
+    buf_cleanup(&wrapped);
+    buf_cleanup(&dn);
+    buf_cleanup(&cn);
+    buf_cleanup(&search);
+    arena_reset(&a);
+    return err;
+}
+
+static json_t *
+cell_json(const struct store_rows *rows, size_t r, size_t c)
+{
+    return store_cell_isnull(rows, r, c)
+               ? json_null()
+               : json_string(store_cell_str(rows, r, c));
+}
+
+static json_t *
+row_json(struct arena *a, const struct store_rows *rows, size_t r,
+         int with_pem)
+{
+    json_t     *sans = json_loads(store_cell_str(rows, r, 6), 0, NULL);
+    json_t     *subject = NULL;
+    X509       *cert = NULL;
+    const char *status = store_cell_str(rows, r, 3);
+    json_t     *doc;
+
+    if (strcmp(status, "valid") == 0 && store_cell_u64(rows, r, 17) == 1)
+        status = "expired";
+    if (!store_cell_isnull(rows, r, 11) &&
+        pki_cert_parse_der((const uint8_t *)rows->cells[r * rows->ncols + 11]
+                               .p,
+                           rows->cells[r * rows->ncols + 11].len,
+                           &cert) == CW_OK) {
+        arena_defer(a, x509_free_fn, cert);
+        pki_name_to_json(X509_get_subject_name(cert), &subject);
+    }
+    doc = json_pack(
+        "{s:I, s:I, s:s, s:s, s:s, s:b, s:o, s:o, s:s, s:o, s:o, s:o, s:b,"
+        " s:o, s:o, s:o, s:o, s:s, s:s, s:o}",
+        "id", (json_int_t)store_cell_u64(rows, r, 0), "ca_id",
+        (json_int_t)store_cell_u64(rows, r, 1), "serial",
+        store_cell_str(rows, r, 2), "status", status, "template",
+        store_cell_str(rows, r, 4), "is_ca", store_cell_u64(rows, r, 5) == 1,
+        "subject", subject ? subject : json_object(), "sans",
+        sans ? sans : json_array(), "key_type", store_cell_str(rows, r, 7),
+        "not_before", cell_json(rows, r, 8), "not_after",
+        cell_json(rows, r, 9), "fingerprint_sha256", cell_json(rows, r, 10),
+        "has_private_key", store_cell_u64(rows, r, 12) == 1, "revoked_at",
+        cell_json(rows, r, 13), "revocation_reason", cell_json(rows, r, 14),
+        "invalidity_date", cell_json(rows, r, 15), "created_at",
+        cell_json(rows, r, 16), "subject_dn", store_cell_str(rows, r, 18),
+        "common_name", store_cell_str(rows, r, 19), "renewed_from",
+        store_cell_isnull(rows, r, 20)
+            ? json_null()
+            : json_integer((json_int_t)store_cell_u64(rows, r, 20)));
+    if (with_pem && cert != NULL) {
+        struct buf pem;
+
+        buf_init(&pem, LIM_CERT_DER * 2);
+        if (pki_cert_to_pem(cert, &pem) == CW_OK)
+            json_object_set_new(doc, "pem",
+                                json_stringn((const char *)pem.p, pem.len));
+        buf_cleanup(&pem);
+    }
+    return doc;
+}
+
+enum cw_err
+ca_cert_get_json(struct store *db, struct arena *a, uint64_t id,
+                 json_t **out)
+{
+    struct store_rows  rows;
+    struct store_param p[1];
+    enum cw_err        err;
+
+    p[0] = SP_U64(id);
+    err = store_query(db, a, sql_get, p, 1, &rows);
+    if (err != CW_OK)
+        return err;
+    if (rows.nrows != 1)
+        return CW_E_NOTFOUND;
+    *out = row_json(a, &rows, 0, 1);
+    return CW_OK;
+}
+
+enum cw_err
+ca_cert_list_json(struct store *db, struct arena *a,
+                  const struct ca_cert_filter *f, uint64_t page,
+                  uint64_t per_page, json_t **out, uint64_t *total,
+                  struct ca_why *why)
+{
+    struct store_param p[20];
+    struct store_rows  rows;
+    const char        *sql = NULL;
+    const char        *sort = f->sort && f->sort[0] ? f->sort : "-created_at";
+    const char        *status = f->status ? f->status : "";
+    char               q[130];
+    char               phrase[140];
+    size_t             qn = 0;
+    size_t             n = 0;
+    json_t            *arr;
+    enum cw_err        err;
+
+    for (size_t i = 0; i < sizeof(list_sorts) / sizeof(list_sorts[0]); i++)
+        if (strcmp(list_sorts[i].name, sort) == 0)
+            sql = list_sorts[i].sql;
+    if (sql == NULL) {
+        ca_why_set(why, "sort", "sort must be created_at, not_after or "
+                                "common_name, optionally with a leading -");
+        return CW_E_BADREQ;
+    }
+    if (status[0] != '\0' && strcmp(status, "valid") != 0 &&
+        strcmp(status, "revoked") != 0 && strcmp(status, "expired") != 0 &&
+        strcmp(status, "expiring") != 0) {
+        ca_why_set(why, "status",
+                   "status must be valid, expiring, expired or revoked");
+        return CW_E_BADREQ;
+    }
+    if (f->q != NULL && strlen(f->q) > 128) {
+        ca_why_set(why, "q", "q is too long");
+        return CW_E_BADREQ;
+    }
+    /* Lower case (the indexed columns are); the full-text phrase drops
+     * the operators of boolean mode. */
+    for (const char *c = f->q ? f->q : ""; *c != '\0'; c++)
+        q[qn++] = (char)tolower((unsigned char)*c);
+    q[qn] = '\0';
+    {
+        size_t o = 0;
+
+        for (size_t i = 0; i < qn; i++)
+            if (strchr("\"+-<>()~*@", q[i]) == NULL)
+                phrase[o++] = q[i];
+        phrase[o] = '\0';
+        if (o >= 3) {
+            memmove(phrase + 1, phrase, o + 1);
+            phrase[0] = '"';
+            phrase[o + 1] = '"';
+            phrase[o + 2] = '\0';
+        } else {
+            phrase[0] = '\0';   /* below the full-text token size */
+        }
+    }
+    p[n++] = SP_STR(q);
+    p[n++] = SP_STR(q);
+    p[n++] = SP_STR(q);
+    p[n++] = SP_STR(q);
+    p[n++] = SP_STR(phrase);
+    p[n++] = SP_STR(phrase);
+    for (int i = 0; i < 5; i++)
+        p[n++] = SP_STR(status);
+    p[n++] = SP_U64(f->ca_id);
+    p[n++] = SP_U64(f->ca_id);
+    p[n++] = SP_STR(f->template_name ? f->template_name : "");
+    p[n++] = SP_STR(f->template_name ? f->template_name : "");
+    p[n++] = SP_STR(f->expires_before ? f->expires_before : "");
+    p[n++] = SP_STR(f->expires_before ? f->expires_before : "");
+    err = store_query(db, a, sql_count, p, n, &rows);
+    if (err != CW_OK)
+        return err;
+    *total = store_cell_u64(&rows, 0, 0);
+    p[n++] = SP_U64(per_page);
+    p[n++] = SP_U64((page - 1) * per_page);
+    err = store_query(db, a, sql, p, n, &rows);
+    if (err != CW_OK)
+        return err;
+    arr = json_array();
+    for (size_t r = 0; r < rows.nrows; r++)
+        json_array_append_new(arr, row_json(a, &rows, r, 0));
+    *out = arr;
+    return CW_OK;
+}
+
+/* The certificate and its CA chain (leaf first). */
+static enum cw_err
+cert_chain(struct store *db, const struct cw_config *cfg, struct arena *a,
+           uint64_t id, X509 **cert, STACK_OF(X509) **chain,
+           const uint8_t **key, size_t *key_len)
+{
+    struct store_rows  rows;
+    struct store_param p[1];
+    enum cw_err        err;
+
+    p[0] = SP_U64(id);
+    err = store_query(db, a, sql_key, p, 1, &rows);
+    if (err != CW_OK)
+        return err;
+    if (rows.nrows != 1 || store_cell_isnull(&rows, 0, 1))
+        return CW_E_NOTFOUND;
+    err = pki_cert_parse_der((const uint8_t *)rows.cells[1].p,
+                             rows.cells[1].len, cert);
+    if (err != CW_OK)
+        return CW_E_INTERNAL;
+    arena_defer(a, x509_free_fn, *cert);
+    if (key != NULL) {
+        *key = store_cell_isnull(&rows, 0, 2)
+                   ? NULL
+                   : (const uint8_t *)rows.cells[2].p;
+        *key_len = rows.cells[2].len;
+    }
+    return ca_chain_load(db, cfg, a, store_cell_u64(&rows, 0, 0), chain);
+}
+
+enum cw_err
+ca_cert_export(struct store *db, const struct cw_config *cfg,
+               struct arena *a, uint64_t id, const char *format,
+               struct buf *out, const char **ctype)
+{
+    X509           *cert = NULL;
+    STACK_OF(X509) *chain = NULL;
+    STACK_OF(X509) *all = NULL;
+    enum cw_err     err;
+
+    err = cert_chain(db, cfg, a, id, &cert, &chain, NULL, NULL);
+    if (err != CW_OK)
+        return err;
+    if (strcmp(format, "pem") == 0) {
+        *ctype = "application/x-pem-file";
+        return pki_cert_to_pem(cert, out);
+    }
+    if (strcmp(format, "der") == 0) {
+        *ctype = "application/pkix-cert";
+        return pki_cert_to_der(cert, out);
+    }
+    all = sk_X509_new_null();
+    sk_X509_push(all, cert);
+    for (int i = 0; i < sk_X509_num(chain); i++)
+        sk_X509_push(all, sk_X509_value(chain, i));
+    if (strcmp(format, "chain") == 0) {
+        *ctype = "application/x-pem-file";
+        err = pki_chain_to_pem(all, out);
+    } else if (strcmp(format, "p7b") == 0) {
+        *ctype = "application/pkcs7-mime";
+        err = pki_p7b_export(all, 0, out);
+    } else {
+        err = CW_E_BADREQ;
+    }
+    sk_X509_free(all);   /* borrowed entries */
+    return err;
+}
+
+enum cw_err
+ca_cert_export_p12(struct store *db, const struct cw_config *cfg,
+                   struct arena *a, uint64_t id, const char *password,
+                   const struct store_audit_event *evin, struct buf *out)
+{
+    X509                    *cert = NULL;
+    STACK_OF(X509)          *chain = NULL;
+    const uint8_t           *blob = NULL;
+    size_t                   blob_len = 0;
+    EVP_PKEY                *key = NULL;
+    struct store_audit_event ev = *evin;
+    char                     rid[24];
+    enum cw_err              err;
+
+    err = cert_chain(db, cfg, a, id, &cert, &chain, &blob, &blob_len);
+    if (err != CW_OK)
+        return err;
+    if (blob == NULL)
+        return CW_E_CONFLICT;
+    /* Audited before the key leaves: a failed audit write stops it. */
+    snprintf(rid, sizeof(rid), "%llu", (unsigned long long)id);
+    ev.action = "certificate.export";
+    ev.resource_type = "certificate";
+    ev.resource_id = rid;
+    ev.outcome = "success";
+    ev.detail = "{\"format\":\"p12\",\"private_key\":true}";
+    err = store_audit_log(db, &ev);
+    if (err != CW_OK)
+        return err;
+    err = signer_key_export(cfg, "certificates", id, blob, blob_len, &key);
+    if (err == CW_OK)
+        err = pki_p12_export(key, cert, chain, password, NULL, out);
+    EVP_PKEY_free(key);
+    return err;
+}
+
+struct revoke_tx {
+    uint64_t                        id;
+    const char                     *reason;
+    const char                     *invalidity;
+    const struct store_audit_event *ev;
+};
+
+static enum cw_err
+revoke_body(struct store *db, void *arg)
+{
+    struct revoke_tx        *rt = arg;
+    struct store_param       p[3];
+    struct store_audit_event ev = *rt->ev;
+    char                     rid[24];
+    char                     detail[128];
+    uint64_t                 n = 0;
+    enum cw_err              err;
+
+    p[0] = SP_STR(rt->reason);
+    p[1] = SP_STR(rt->invalidity);
+    p[2] = SP_U64(rt->id);
+    err = store_exec(db, sql_revoke, p, 3, &n, NULL);
+    if (err != CW_OK)
+        return err;
+    if (n != 1)
+        return CW_E_CONFLICT;
+    snprintf(rid, sizeof(rid), "%llu", (unsigned long long)rt->id);
+    snprintf(detail, sizeof(detail), "{\"reason\":\"%s\"}", rt->reason);
+    ev.action = "certificate.revoke";
+    ev.resource_type = "certificate";
+    ev.resource_id = rid;
+    ev.outcome = "success";
+    ev.detail = detail;
+    return store_audit_append(db, &ev);
+}
+
+enum cw_err
+ca_cert_revoke(struct store *db, uint64_t id, const char *reason,
+               const char *invalidity, const struct store_audit_event *ev,
+               struct ca_why *why)
+{
+    struct revoke_tx   rt = { id, reason, invalidity, ev };
+    struct arena       a;
+    struct store_rows  rows;
+    struct store_param p[1];
+    enum cw_err        err;
+
+    if (ca_reason_code(reason) < 0) {
+        ca_why_set(why, "reason", "reason must be an RFC 5280 reason name "
+                                  "such as keyCompromise or superseded");
+        return CW_E_BADREQ;
+    }
+    err = store_tx(db, revoke_body, &rt);
+    if (err != CW_E_CONFLICT)
+        return err;
+    arena_init(&a);
+    p[0] = SP_U64(id);
+    err = store_query(db, &a, sql_status, p, 1, &rows);
+    if (err == CW_OK) {
+        if (rows.nrows == 0) {
+            err = CW_E_NOTFOUND;
+        } else {
+            ca_why_set(why, "", "the certificate is already %s",
+                       store_cell_str(&rows, 0, 0));
+            err = CW_E_CONFLICT;
+        }
+    }
+    arena_reset(&a);
+    return err;
+}

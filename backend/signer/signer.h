@@ -1,0 +1,35 @@
+/*
+ * signer.h: the only interface through which private keys are used. A key
+ * lives in the database wrapped (signer/wrap.h) and bound to its row
+ * ("<table>:<id>:key"); the signer unwraps it for one operation, signs,
+ * and wipes it. Code outside signer/ never holds a CA's private key.
+ * (First implementation: in-process; the interface is what a separate
+ * signer process or a PKCS#11 token will serve.)
+ */
+#ifndef CW_SIGNER_H
+#define CW_SIGNER_H
+
+#include <stdint.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "util/buf.h"
+#include "util/conf.h"
+#include "util/err.h"
+
+/* Wrap key (PKCS#8) for the row table/id; appends the blob to out. */
+enum cw_err signer_key_wrap(const struct cw_config *cfg, const char *table,
+                            uint64_t id, EVP_PKEY *key, struct buf *out);
+/* Sign tbs with the key wrapped in blob for table/id. CW_E_CRYPTO when
+ * the blob does not unwrap (another row's key, another master key). */
+enum cw_err signer_sign_cert(const struct cw_config *cfg, const char *table,
+                             uint64_t id, const uint8_t *blob, size_t len,
+                             X509 *tbs);
+/* The key itself, for an explicit, authorized export only (PKCS#12). The
+ * caller frees it with EVP_PKEY_free as soon as the export is built. */
+enum cw_err signer_key_export(const struct cw_config *cfg, const char *table,
+                              uint64_t id, const uint8_t *blob, size_t len,
+                              EVP_PKEY **out);
+
+#endif

@@ -1,0 +1,72 @@
+-- 0003_pki: certificate authorities and certificates. Certificates are
+-- stored as DER plus extracted, indexed columns; private keys only wrapped
+-- (XChaCha20-Poly1305 under the master key, bound to their row).
+
+CREATE TABLE IF NOT EXISTS cas (
+    id              BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    name            VARCHAR(128) NOT NULL,
+    slug            VARCHAR(64) NOT NULL,
+    type            VARCHAR(16) NOT NULL,
+    parent_id       BIGINT UNSIGNED NULL,
+    status          VARCHAR(16) NOT NULL DEFAULT 'pending',
+    subject_dn      VARCHAR(1024) NOT NULL DEFAULT '',
+    serial          VARCHAR(40) NOT NULL DEFAULT '',
+    not_before      DATETIME NULL,
+    not_after       DATETIME NULL,
+    key_type        VARCHAR(16) NOT NULL,
+    path_len        INT NULL,
+    cert_der        BLOB NULL,
+    ski             VARCHAR(128) NOT NULL DEFAULT '',
+    fp_sha256       CHAR(64) NULL,
+    key_wrapped     VARBINARY(16384) NULL,
+    key_state       VARCHAR(24) NOT NULL DEFAULT 'online',
+    crl_url         VARCHAR(512) NULL,
+    ocsp_url        VARCHAR(512) NULL,
+    ca_issuers_url  VARCHAR(512) NULL,
+    created_by      VARCHAR(64) NOT NULL DEFAULT '',
+    created_at      DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
+    updated_at      DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
+    UNIQUE KEY cas_slug (slug),
+    KEY cas_parent (parent_id),
+    CONSTRAINT cas_parent_fk FOREIGN KEY (parent_id) REFERENCES cas (id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+-- One row per certificate a CA of certward issued (a sub-CA's own
+-- certificate is a row of its parent, so the parent's CRL and OCSP report
+-- it). status: pending (serial reserved, not signed yet), valid, revoked.
+-- search is the lower-cased common name, SANs, serial and fingerprint,
+-- for the whole-table search of the certificate list.
+CREATE TABLE IF NOT EXISTS certificates (
+    id                 BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    ca_id              BIGINT UNSIGNED NOT NULL,
+    serial             VARCHAR(40) NOT NULL,
+    status             VARCHAR(16) NOT NULL DEFAULT 'pending',
+    template           VARCHAR(64) NOT NULL DEFAULT '',
+    is_ca              TINYINT(1) NOT NULL DEFAULT 0,
+    subject_dn         VARCHAR(1024) NOT NULL DEFAULT '',
+    common_name        VARCHAR(255) NOT NULL DEFAULT '',
+    sans               TEXT NULL,
+    search             TEXT NULL,
+    key_type           VARCHAR(16) NOT NULL DEFAULT '',
+    not_before         DATETIME NULL,
+    not_after          DATETIME NULL,
+    fp_sha256          CHAR(64) NULL,
+    der                BLOB NULL,
+    key_wrapped        VARBINARY(16384) NULL,
+    renewed_from       BIGINT UNSIGNED NULL,
+    revoked_at         DATETIME(6) NULL,
+    revocation_reason  VARCHAR(32) NULL,
+    invalidity_date    DATETIME NULL,
+    created_by         VARCHAR(64) NOT NULL DEFAULT '',
+    created_at         DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
+    updated_at         DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
+    UNIQUE KEY certificates_serial (ca_id, serial),
+    KEY certificates_status (status, not_after),
+    KEY certificates_not_after (not_after),
+    KEY certificates_cn (common_name),
+    KEY certificates_fp (fp_sha256),
+    KEY certificates_template (template),
+    KEY certificates_created (created_at),
+    FULLTEXT KEY certificates_search (search),
+    CONSTRAINT certificates_ca_fk FOREIGN KEY (ca_id) REFERENCES cas (id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
