@@ -34,8 +34,6 @@ CREATE TABLE IF NOT EXISTS cas (
 -- One row per certificate a CA of certward issued (a sub-CA's own
 -- certificate is a row of its parent, so the parent's CRL and OCSP report
 -- it). status: pending (serial reserved, not signed yet), valid, revoked.
--- search is the lower-cased common name, SANs, serial and fingerprint,
--- for the whole-table search of the certificate list.
 CREATE TABLE IF NOT EXISTS certificates (
     id                 BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
     ca_id              BIGINT UNSIGNED NOT NULL,
@@ -46,7 +44,6 @@ CREATE TABLE IF NOT EXISTS certificates (
     subject_dn         VARCHAR(1024) NOT NULL DEFAULT '',
     common_name        VARCHAR(255) NOT NULL DEFAULT '',
     sans               TEXT NULL,
-    search             TEXT NULL,
     key_type           VARCHAR(16) NOT NULL DEFAULT '',
     not_before         DATETIME NULL,
     not_after          DATETIME NULL,
@@ -67,6 +64,21 @@ CREATE TABLE IF NOT EXISTS certificates (
     KEY certificates_fp (fp_sha256),
     KEY certificates_template (template),
     KEY certificates_created (created_at),
-    FULLTEXT KEY certificates_search (search),
     CONSTRAINT certificates_ca_fk FOREIGN KEY (ca_id) REFERENCES cas (id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+-- The names of each certificate (common name and every SAN value), lower
+-- case, forwards and reversed: the certificate search matches a name that
+-- starts or ends with the query ("www.exa", "example.com") with an index
+-- range scan on either column, over the whole table.
+CREATE TABLE IF NOT EXISTS certificate_names (
+    id        BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    cert_id   BIGINT UNSIGNED NOT NULL,
+    name      VARCHAR(255) NOT NULL,
+    name_rev  VARBINARY(255) NOT NULL,
+    KEY certificate_names_name (name),
+    KEY certificate_names_rev (name_rev),
+    KEY certificate_names_cert (cert_id),
+    CONSTRAINT certificate_names_cert_fk FOREIGN KEY (cert_id)
+        REFERENCES certificates (id) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;

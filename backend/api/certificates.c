@@ -22,7 +22,7 @@ certs_issue(struct http_req *req, struct http_resp *resp)
         { "subject", JSONX_OBJECT, 0, 0, 0, 0 },
         { "sans", JSONX_ARRAY, 0, LIM_SANS, 0, 0 },
         { "key", JSONX_OBJECT, 0, 0, 0, 0 },
-        { "csr", JSONX_STRING, 0, LIM_CSR_DER * 2, 0, 0 },
+        { "csr", JSONX_TEXT, 0, LIM_CSR_DER * 2, 0, 0 },
         { "validity_days", JSONX_INT, 1, 0, 1, LEAF_MAX_DAYS },
     };
     struct store_audit_event ev;

@@ -2,6 +2,8 @@
 #ifndef CW_CA_INT_H
 #define CW_CA_INT_H
 
+#include <time.h>
+
 #include <openssl/x509.h>
 
 #include "ca/ca.h"
@@ -31,6 +33,8 @@ enum cw_err ca_chain_load(struct store *db, const struct cw_config *cfg,
                           STACK_OF(X509) **out);
 /* Refuse signing with a CA that cannot sign (why filled). */
 enum cw_err ca_can_sign(const struct ca_row *ca, struct ca_why *why);
+/* A time as SQL DATETIME text "YYYY-MM-DD HH:MM:SS" (UTC, arena). */
+const char *ca_sql_time(struct arena *a, time_t t);
 void ca_why_set(struct ca_why *why, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <openssl/x509v3.h>
@@ -36,7 +37,7 @@ static const char sql_ca_insert[] =
     "path_len, created_by) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)";
 static const char sql_ca_done[] =
     "UPDATE cas SET status = 'active', subject_dn = ?, serial = ?, "
-    "not_before = FROM_UNIXTIME(?), not_after = FROM_UNIXTIME(?), "
+    "not_before = ?, not_after = ?, "
     "cert_der = ?, ski = ?, fp_sha256 = ?, key_wrapped = ?, "
     "updated_at = NOW(6) WHERE id = ? AND status = 'pending'";
 static const char sql_ca_drop[] =
@@ -46,9 +47,12 @@ static const char sql_subca_reserve[] =
     "key_type, created_by) VALUES (?, ?, 'pending', 'sub-ca', 1, ?, ?)";
 static const char sql_cert_done[] =
     "UPDATE certificates SET status = 'valid', subject_dn = ?, "
-    "common_name = ?, sans = ?, search = ?, not_before = FROM_UNIXTIME(?), "
-    "not_after = FROM_UNIXTIME(?), fp_sha256 = ?, der = ?, key_wrapped = ?, "
-    "updated_at = NOW(6) WHERE id = ? AND status = 'pending'";
+    "common_name = ?, sans = '[]', not_before = ?, not_after = ?, "
+    "fp_sha256 = ?, der = ?, updated_at = NOW(6) "
+    "WHERE id = ? AND status = 'pending'";
+static const char sql_cert_name[] =
+    "INSERT INTO certificate_names (cert_id, name, name_rev) "
+    "VALUES (?, ?, ?)";
 static const char sql_cert_drop[] =
     "DELETE FROM certificates WHERE id = ? AND status = 'pending'";
 static const char sql_ca_get[] =
@@ -63,6 +67,18 @@ static const char sql_ca_count[] =
 static const char sql_ca_page[] =
     "SELECT id FROM cas WHERE status <> 'pending' ORDER BY id "
     "LIMIT ? OFFSET ?";
+
+const char *
+ca_sql_time(struct arena *a, time_t t)
+{
+    struct tm tm;
+    char      s[32];
+
+    /* Not FROM_UNIXTIME: it stops at 2038 on MariaDB 10.11, CAs do not. */
+    gmtime_r(&t, &tm);
+    strftime(s, sizeof(s), "%Y-%m-%d %H:%M:%S", &tm);
+    return arena_strdup(a, s);
+}
 
 void
 ca_why_set(struct ca_why *why, const char *field, const char *fmt, ...)
@@ -233,6 +249,19 @@ nc_parse(struct arena *a, json_t *obj, const char *which,
 
     *out = NULL;
     *n = 0;
+    {
+        const char *top;
+        json_t     *tv;
+
+        json_object_foreach(obj, top, tv) {
+            (void)tv;
+            if (strcmp(top, "permitted") != 0 && strcmp(top, "excluded") != 0) {
+                ca_why_set(why, "name_constraints",
+                           "name_constraints takes permitted and excluded");
+                return CW_E_BADREQ;
+            }
+        }
+    }
     if (sub == NULL || json_is_null(sub))
         return CW_OK;
     if (!json_is_object(sub)) {
@@ -277,6 +306,78 @@ nc_parse(struct arena *a, json_t *obj, const char *which,
     return CW_OK;
 }
 
+/* Is the DNS subtree child inside subtree base (equal, or a subdomain)?
+ * A leading "." in either means "below only" (RFC 5280 4.2.1.10). */
+static int
+dns_within(const char *child, const char *base)
+{
+    size_t cl;
+    size_t bl;
+
+    if (base[0] == '.')
+        base++;
+    if (child[0] == '.')
+        child++;
+    cl = strlen(child);
+    bl = strlen(base);
+    if (bl == 0)
+        return 1;
+    if (cl == bl)
+        return strcasecmp(child, base) == 0;
+    return cl > bl && child[cl - bl - 1] == '.' &&
+           strcasecmp(child + cl - bl, base) == 0;
+}
+
+/* A sub-CA's permitted DNS subtrees must lie inside every constrained
+ * ancestor's: a subtree outside them would only ever issue certificates
+ * that fail validation, and some validators reject the CA itself. */
+static enum cw_err
+nc_nested_check(STACK_OF(X509) *chain, const struct pki_nc_entry *perm,
+                size_t nperm, struct ca_why *why)
+{
+    for (int i = 0; i < sk_X509_num(chain); i++) {
+        NAME_CONSTRAINTS *nc = X509_get_ext_d2i(sk_X509_value(chain, i),
+                                                NID_name_constraints, NULL,
+                                                NULL);
+        int               has_dns = 0;
+
+        if (nc == NULL)
+            continue;
+        for (int j = 0; j < sk_GENERAL_SUBTREE_num(nc->permittedSubtrees);
+             j++)
+            has_dns |= sk_GENERAL_SUBTREE_value(nc->permittedSubtrees, j)
+                           ->base->type == GEN_DNS;
+        for (size_t k = 0; has_dns && k < nperm; k++) {
+            int inside = 0;
+
+            if (perm[k].type != PKI_SAN_DNS)
+                continue;
+            for (int j = 0;
+                 j < sk_GENERAL_SUBTREE_num(nc->permittedSubtrees); j++) {
+                GENERAL_NAME *g =
+                    sk_GENERAL_SUBTREE_value(nc->permittedSubtrees, j)->base;
+                char          base[256];
+
+                if (g->type != GEN_DNS || g->d.dNSName->length >= 256)
+                    continue;
+                memcpy(base, g->d.dNSName->data,
+                       (size_t)g->d.dNSName->length);
+                base[g->d.dNSName->length] = '\0';
+                inside |= dns_within(perm[k].value, base);
+            }
+            if (!inside) {
+                NAME_CONSTRAINTS_free(nc);
+                ca_why_set(why, "name_constraints",
+                           "permitted dns %s is outside the parent's name "
+                           "constraints", perm[k].value);
+                return CW_E_POLICY;
+            }
+        }
+        NAME_CONSTRAINTS_free(nc);
+    }
+    return CW_OK;
+}
+
 struct ca_tx {
     const struct ca_new            *in;
     const struct store_audit_event *ev;
@@ -287,8 +388,8 @@ struct ca_tx {
     char                            serial_hex[PKI_SERIAL_HEX_SIZE];
     /* second transaction */
     const char                     *subject_dn;
-    time_t                          nb;
-    time_t                          na;
+    const char                     *nb;
+    const char                     *na;
     struct buf                     *der;
     const char                     *ski;
     const char                     *fp;
@@ -335,8 +436,8 @@ ca_done_body(struct store *db, void *arg)
 
     p[0] = SP_STR(t->subject_dn);
     p[1] = SP_STR(t->serial_hex);
-    p[2] = SP_I64((int64_t)t->nb);
-    p[3] = SP_I64((int64_t)t->na);
+    p[2] = SP_STR(t->nb);
+    p[3] = SP_STR(t->na);
     p[4] = SP_BLOB(t->der->p, t->der->len);
     p[5] = SP_STR(t->ski);
     p[6] = SP_STR(t->fp);
@@ -348,19 +449,33 @@ ca_done_body(struct store *db, void *arg)
     if (n != 1)
         return CW_E_CONFLICT;
     if (t->sub_cert_id != 0) {
+        char   low[256];
+        char   rev[256];
+        size_t len = strnlen(t->cn, 255);
+
         p[0] = SP_STR(t->subject_dn);
         p[1] = SP_STR(t->cn);
-        p[2] = SP_STR("[]");
-        p[3] = SP_STR(t->cn);
-        p[4] = SP_I64((int64_t)t->nb);
-        p[5] = SP_I64((int64_t)t->na);
-        p[6] = SP_STR(t->fp);
-        p[7] = SP_BLOB(t->der->p, t->der->len);
-        p[8] = SP_NULLV;
-        p[9] = SP_U64(t->sub_cert_id);
-        err = store_exec(db, sql_cert_done, p, 10, NULL, NULL);
+        p[2] = SP_STR(t->nb);
+        p[3] = SP_STR(t->na);
+        p[4] = SP_STR(t->fp);
+        p[5] = SP_BLOB(t->der->p, t->der->len);
+        p[6] = SP_U64(t->sub_cert_id);
+        err = store_exec(db, sql_cert_done, p, 7, NULL, NULL);
         if (err != CW_OK)
             return err;
+        for (size_t i = 0; i < len; i++) {
+            low[i] = (char)tolower((unsigned char)t->cn[i]);
+            rev[len - 1 - i] = low[i];
+        }
+        low[len] = '\0';
+        p[0] = SP_U64(t->sub_cert_id);
+        p[1] = SP_STRN(low, len);
+        p[2] = SP_BLOB(rev, len);
+        if (len > 0) {
+            err = store_exec(db, sql_cert_name, p, 3, NULL, NULL);
+            if (err != CW_OK)
+                return err;
+        }
     }
     snprintf(rid, sizeof(rid), "%llu", (unsigned long long)t->id);
     snprintf(detail, sizeof(detail),
@@ -518,13 +633,38 @@ ca_create(struct store *db, const struct cw_config *cfg,
         err = pki_build_cert(&spec, &tbs);
     if (err == CW_E_POLICY) {
         ca_why_set(why, "validity_days",
-                   "the parent CA cannot issue this (validity beyond the "
-                   "parent's, or its path length)");
+                   "the parent CA cannot issue this: the validity would end "
+                   "after the parent's, or its path length forbids it");
+        err = CW_E_BADREQ;
         goto out;
     }
     if (err != CW_OK) {
-        ca_why_set(why, "", "the certificate could not be built");
+        /* Everything else in the request was checked before: what the
+         * builder refuses now is a constraint subtree. */
+        ca_why_set(why, nperm + nexcl > 0 ? "name_constraints" : "",
+                   nperm + nexcl > 0
+                       ? "a name constraint is malformed (dns: a domain, "
+                         "ip: an address/prefix with zero host bits, "
+                         "email: an address or a domain)"
+                       : "the certificate could not be built");
         goto out;
+    }
+    if (in->intermediate) {
+        STACK_OF(X509) *pchain = NULL;
+
+        /* The sub-CA's own names obey its ancestors' constraints. */
+        err = ca_chain_load(db, cfg, &a, parent.id, &pchain);
+        if (err == CW_OK)
+            err = pki_build_nc_check(tbs, pchain);
+        if (err == CW_E_POLICY) {
+            ca_why_set(why, "subject", "the subject is outside the parent's "
+                                       "name constraints");
+            goto out;
+        }
+        if (err == CW_OK)
+            err = nc_nested_check(pchain, perm, nperm, why);
+        if (err != CW_OK)
+            goto out;
     }
     if (in->intermediate)
         err = signer_sign_cert(cfg, "cas", parent.id, parent.key,
@@ -547,8 +687,8 @@ ca_create(struct store *db, const struct cw_config *cfg,
         goto out;
     t.subject_dn = (const char *)dn.p;
     t.cn = cn.p ? (const char *)cn.p : "";
-    t.nb = info.not_before;
-    t.na = info.not_after;
+    t.nb = ca_sql_time(&a, info.not_before);
+    t.na = ca_sql_time(&a, info.not_after);
     t.der = &der;
     t.ski = ski.p ? (const char *)ski.p : "";
     t.fp = info.sha256;
@@ -646,6 +786,12 @@ ca_get_json(struct store *db, const struct cw_config *cfg, struct arena *a,
         row.ca_issuers_url, "has_private_key", store_cell_u64(&rows, 0, 13),
         "created_at", store_cell_str(&rows, 0, 14), "children",
         (json_int_t)store_cell_u64(&rows, 0, 15));
+    if (row.cert != NULL) {
+        json_t *key = NULL;
+
+        if (pki_key_info_json(X509_get0_pubkey(row.cert), &key) == CW_OK)
+            json_object_set_new(doc, "key", key);
+    }
     json_object_set_new(doc, "pem",
                         json_stringn(pem.p ? (const char *)pem.p : "",
                                      pem.len));

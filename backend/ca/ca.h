@@ -37,6 +37,7 @@ struct ca_template {
     unsigned           max_days;
     unsigned           san_types;      /* 1 << enum pki_san_type         */
     int                is_ca;
+    int                ocsp_nocheck;   /* delegated OCSP responders       */
 };
 
 const struct ca_template *ca_template_find(const char *name);

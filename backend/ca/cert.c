@@ -33,9 +33,12 @@ static const char sql_reserve[] =
     "created_by) VALUES (?, ?, 'pending', ?, ?, ?)";
 static const char sql_done[] =
     "UPDATE certificates SET status = 'valid', subject_dn = ?, "
-    "common_name = ?, sans = ?, search = ?, not_before = FROM_UNIXTIME(?), "
-    "not_after = FROM_UNIXTIME(?), fp_sha256 = ?, der = ?, key_wrapped = ?, "
-    "updated_at = NOW(6) WHERE id = ? AND status = 'pending'";
+    "common_name = ?, sans = ?, not_before = ?, not_after = ?, "
+    "fp_sha256 = ?, der = ?, key_wrapped = ?, updated_at = NOW(6) "
+    "WHERE id = ? AND status = 'pending'";
+static const char sql_name_add[] =
+    "INSERT INTO certificate_names (cert_id, name, name_rev) "
+    "VALUES (?, ?, ?)";
 static const char sql_drop[] =
     "DELETE FROM certificates WHERE id = ? AND status = 'pending'";
 #define CERT_COLS                                                          \
@@ -66,9 +69,11 @@ static const char sql_status[] =
  * input). Filters are bound; an empty value disables a filter. */
 #define LIST_WHERE                                                          \
     "FROM certificates c WHERE c.status <> 'pending' "                      \
-    "AND (? = '' OR c.common_name LIKE CONCAT(?, '%') "                     \
-    " OR c.serial LIKE CONCAT(?, '%') OR c.fp_sha256 LIKE CONCAT(?, '%') "  \
-    " OR (? <> '' AND MATCH(c.search) AGAINST (? IN BOOLEAN MODE))) "       \
+    "AND (? = '' OR c.serial LIKE CONCAT(?, '%') "                          \
+    " OR c.fp_sha256 LIKE CONCAT(?, '%') OR c.id IN "                       \
+    "  (SELECT n.cert_id FROM certificate_names n "                         \
+    "   WHERE n.name LIKE CONCAT(?, '%') "                                  \
+    "   OR n.name_rev LIKE CONCAT(?, '%'))) "                               \
     "AND (? = '' OR (? = 'revoked' AND c.status = 'revoked') "              \
     " OR (? = 'valid' AND c.status = 'valid' "                              \
     "     AND c.not_after > UTC_TIMESTAMP()) "                              \
@@ -204,9 +209,10 @@ struct issue_tx {
     const char                     *subject_dn;
     const char                     *cn;
     const char                     *sans;
-    const char                     *search;
-    time_t                          nb;
-    time_t                          na;
+    const char                    **names;
+    size_t                          nnames;
+    const char                     *nb;
+    const char                     *na;
     const char                     *fp;
     struct buf                     *der;
     struct buf                     *wrapped;
@@ -240,19 +246,32 @@ done_body(struct store *db, void *arg)
     p[0] = SP_STR(t->subject_dn);
     p[1] = SP_STR(t->cn);
     p[2] = SP_STR(t->sans);
-    p[3] = SP_STR(t->search);
-    p[4] = SP_I64((int64_t)t->nb);
-    p[5] = SP_I64((int64_t)t->na);
-    p[6] = SP_STR(t->fp);
-    p[7] = SP_BLOB(t->der->p, t->der->len);
-    p[8] = t->wrapped->len ? SP_BLOB(t->wrapped->p, t->wrapped->len)
+    p[3] = SP_STR(t->nb);
+    p[4] = SP_STR(t->na);
+    p[5] = SP_STR(t->fp);
+    p[6] = SP_BLOB(t->der->p, t->der->len);
+    p[7] = t->wrapped->len ? SP_BLOB(t->wrapped->p, t->wrapped->len)
                            : SP_NULLV;
-    p[9] = SP_U64(t->id);
-    err = store_exec(db, sql_done, p, 10, &n, NULL);
+    p[8] = SP_U64(t->id);
+    err = store_exec(db, sql_done, p, 9, &n, NULL);
     if (err != CW_OK)
         return err;
     if (n != 1)
         return CW_E_CONFLICT;
+    for (size_t i = 0; i < t->nnames; i++) {
+        char   rev[256];
+        size_t len = strlen(t->names[i]);
+
+        /* Bytes reversed (a binary column): the suffix index. */
+        for (size_t k = 0; k < len; k++)
+            rev[k] = t->names[i][len - 1 - k];
+        p[0] = SP_U64(t->id);
+        p[1] = SP_STR(t->names[i]);
+        p[2] = SP_BLOB(rev, len);
+        err = store_exec(db, sql_name_add, p, 3, NULL, NULL);
+        if (err != CW_OK)
+            return err;
+    }
     snprintf(rid, sizeof(rid), "%llu", (unsigned long long)t->id);
     snprintf(detail, sizeof(detail),
              "{\"ca_id\":%llu,\"serial\":\"%s\",\"template\":\"%s\","
@@ -267,18 +286,16 @@ done_body(struct store *db, void *arg)
     return store_audit_append(db, &ev);
 }
 
-static void
-search_add(struct buf *b, const char *s)
+/* Lower case, at most 255 bytes (the index column). */
+static const char *
+name_lower(struct arena *a, const char *s)
 {
-    if (s == NULL || s[0] == '\0')
-        return;
-    if (b->len > 0)
-        buf_puts(b, " ");
-    for (const char *c = s; *c != '\0'; c++) {
-        char l = (char)tolower((unsigned char)*c);
+    size_t n = strnlen(s, 255);
+    char  *o = arena_strndup(a, s, n);
 
-        buf_append(b, &l, 1);
-    }
+    for (size_t i = 0; i < n; i++)
+        o[i] = (char)tolower((unsigned char)o[i]);
+    return o;
 }
 
 enum cw_err
@@ -306,7 +323,6 @@ ca_issue(struct store *db, const struct cw_config *cfg,
     struct buf                wrapped;
     struct buf                dn;
     struct buf                cn;
-    struct buf                search;
     struct pki_key_info       ki;
     uint8_t                   serial[PKI_SERIAL_LEN];
     time_t                    now = time(NULL);
@@ -320,7 +336,6 @@ ca_issue(struct store *db, const struct cw_config *cfg,
     buf_init(&wrapped, 16384);
     buf_init(&dn, 2048);
     buf_init(&cn, 512);
-    buf_init(&search, 16384);
     t.in = in;
     t.ev = ev;
 
@@ -462,6 +477,7 @@ ca_issue(struct store *db, const struct cw_config *cfg,
     spec.ocsp_url = ca.ocsp_url;
     spec.ca_issuers_url = ca.ca_issuers_url;
     spec.issuer = ca.cert;
+    spec.ocsp_nocheck = tpl->ocsp_nocheck;
     err = pki_build_cert(&spec, &tbs);
     if (err == CW_E_POLICY) {
         ca_why_set(why, "validity_days",
@@ -505,18 +521,22 @@ ca_issue(struct store *db, const struct cw_config *cfg,
     if (err != CW_OK)
         goto out;
     sans_txt = jsonx_dumps(sans_json);
-    search_add(&search, cn.p ? (const char *)cn.p : "");
-    for (size_t i = 0; i < json_array_size(sans_json); i++)
-        search_add(&search, json_string_value(json_object_get(
-                                json_array_get(sans_json, i), "value")));
-    search_add(&search, t.serial_hex);
-    search_add(&search, info.sha256);
+    t.names = arena_alloc(&a, (json_array_size(sans_json) + 1) *
+                                  sizeof(*t.names));
+    if (cn.len > 0)
+        t.names[t.nnames++] = name_lower(&a, (const char *)cn.p);
+    for (size_t i = 0; i < json_array_size(sans_json); i++) {
+        const char *v = json_string_value(
+            json_object_get(json_array_get(sans_json, i), "value"));
+
+        if (v != NULL && v[0] != '\0')
+            t.names[t.nnames++] = name_lower(&a, v);
+    }
     t.subject_dn = dn.p ? (const char *)dn.p : "";
     t.cn = cn.p ? (const char *)cn.p : "";
     t.sans = sans_txt;
-    t.search = search.p ? (const char *)search.p : "";
-    t.nb = info.not_before;
-    t.na = info.not_after;
+    t.nb = ca_sql_time(&a, info.not_before);
+    t.na = ca_sql_time(&a, info.not_after);
     t.fp = info.sha256;
     t.der = &der;
     t.wrapped = &wrapped;
@@ -543,7 +563,6 @@ out:
     buf_cleanup(&wrapped);
     buf_cleanup(&dn);
     buf_cleanup(&cn);
-    buf_cleanup(&search);
     arena_reset(&a);
     return err;
 }
@@ -636,9 +655,11 @@ ca_cert_list_json(struct store *db, struct arena *a,
     const char        *sql = NULL;
     const char        *sort = f->sort && f->sort[0] ? f->sort : "-created_at";
     const char        *status = f->status ? f->status : "";
-    char               q[130];
-    char               phrase[140];
+    char               q[260];
+    char               qrev[260];
     size_t             qn = 0;
+    size_t             rn = 0;
+    size_t             raw;
     size_t             n = 0;
     json_t            *arr;
     enum cw_err        err;
@@ -662,33 +683,28 @@ ca_cert_list_json(struct store *db, struct arena *a,
         ca_why_set(why, "q", "q is too long");
         return CW_E_BADREQ;
     }
-    /* Lower case (the indexed columns are); the full-text phrase drops
-     * the operators of boolean mode. */
-    for (const char *c = f->q ? f->q : ""; *c != '\0'; c++)
+    /* Lower case (the indexed columns are), with LIKE's wildcards and
+     * escape character escaped: the query is a literal prefix. */
+    for (const char *c = f->q ? f->q : ""; *c != '\0'; c++) {
+        if (*c == '%' || *c == '_' || *c == '\\')
+            q[qn++] = '\\';
         q[qn++] = (char)tolower((unsigned char)*c);
-    q[qn] = '\0';
-    {
-        size_t o = 0;
-
-        for (size_t i = 0; i < qn; i++)
-            if (strchr("\"+-<>()~*@", q[i]) == NULL)
-                phrase[o++] = q[i];
-        phrase[o] = '\0';
-        if (o >= 3) {
-            memmove(phrase + 1, phrase, o + 1);
-            phrase[0] = '"';
-            phrase[o + 1] = '"';
-            phrase[o + 2] = '\0';
-        } else {
-            phrase[0] = '\0';   /* below the full-text token size */
-        }
     }
+    q[qn] = '\0';
+    raw = f->q ? strlen(f->q) : 0;
+    for (size_t i = raw; i-- > 0;) {
+        char c = (char)tolower((unsigned char)f->q[i]);
+
+        if (c == '%' || c == '_' || c == '\\')
+            qrev[rn++] = '\\';
+        qrev[rn++] = c;
+    }
+    qrev[rn] = '\0';
     p[n++] = SP_STR(q);
     p[n++] = SP_STR(q);
     p[n++] = SP_STR(q);
     p[n++] = SP_STR(q);
-    p[n++] = SP_STR(phrase);
-    p[n++] = SP_STR(phrase);
+    p[n++] = SP_BLOB(qrev, rn);
     for (int i = 0; i < 5; i++)
         p[n++] = SP_STR(status);
     p[n++] = SP_U64(f->ca_id);
@@ -800,7 +816,14 @@ ca_cert_export_p12(struct store *db, const struct cw_config *cfg,
         return err;
     if (blob == NULL)
         return CW_E_CONFLICT;
-    /* Audited before the key leaves: a failed audit write stops it. */
+    err = signer_key_export(cfg, "certificates", id, blob, blob_len, &key);
+    if (err == CW_OK)
+        err = pki_p12_export(key, cert, chain, password, NULL, out);
+    EVP_PKEY_free(key);
+    if (err != CW_OK)
+        return err;
+    /* Audited before the key leaves (the response is still buffered): if
+     * the audit row cannot be written, nothing is sent. */
     snprintf(rid, sizeof(rid), "%llu", (unsigned long long)id);
     ev.action = "certificate.export";
     ev.resource_type = "certificate";
@@ -809,11 +832,7 @@ ca_cert_export_p12(struct store *db, const struct cw_config *cfg,
     ev.detail = "{\"format\":\"p12\",\"private_key\":true}";
     err = store_audit_log(db, &ev);
     if (err != CW_OK)
-        return err;
-    err = signer_key_export(cfg, "certificates", id, blob, blob_len, &key);
-    if (err == CW_OK)
-        err = pki_p12_export(key, cert, chain, password, NULL, out);
-    EVP_PKEY_free(key);
+        buf_cleanup_secret(out);
     return err;
 }
 

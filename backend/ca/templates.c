@@ -27,21 +27,21 @@ static const char *const eku_ocsp[] = { "OCSPSigning" };
 
 const struct ca_template ca_templates[] = {
     { "server", "TLS server", 0, eku_server, 1, LEAF_MAX_DAYS,
-      SAN_HOST | SAN(PKI_SAN_URI), 0 },
+      SAN_HOST | SAN(PKI_SAN_URI), 0, 0 },
     { "client", "TLS client (users, devices)", 0, eku_client, 1, LEAF_MAX_DAYS,
-      SAN_ALL, 0 },
+      SAN_ALL, 0, 0 },
     { "server-client", "TLS server and client", 0, eku_both, 2, LEAF_MAX_DAYS,
-      SAN_ALL, 0 },
+      SAN_ALL, 0, 0 },
     { "email", "S/MIME email protection",
       PKI_KU(PKI_KU_DIGITAL_SIGNATURE) | PKI_KU(PKI_KU_NON_REPUDIATION),
-      eku_email, 1, LEAF_MAX_DAYS, SAN(PKI_SAN_EMAIL) | SAN(PKI_SAN_UPN), 0 },
+      eku_email, 1, LEAF_MAX_DAYS, SAN(PKI_SAN_EMAIL) | SAN(PKI_SAN_UPN), 0, 0 },
     { "code-signing", "Code signing", PKI_KU(PKI_KU_DIGITAL_SIGNATURE),
-      eku_code, 1, LEAF_MAX_DAYS, SAN(PKI_SAN_EMAIL) | SAN(PKI_SAN_URI), 0 },
+      eku_code, 1, LEAF_MAX_DAYS, SAN(PKI_SAN_EMAIL) | SAN(PKI_SAN_URI), 0, 0 },
     { "ocsp-signing", "Delegated OCSP responder",
       PKI_KU(PKI_KU_DIGITAL_SIGNATURE), eku_ocsp, 1, 365,
-      SAN(PKI_SAN_DNS) | SAN(PKI_SAN_URI), 0 },
+      SAN(PKI_SAN_DNS) | SAN(PKI_SAN_URI), 0, 1 },
     { "sub-ca", "Subordinate CA (use POST /api/v2/cas)", 0, NULL, 0,
-      CA_MAX_DAYS, 0, 1 },
+      CA_MAX_DAYS, 0, 1, 0 },
 };
 const size_t ca_ntemplates = sizeof(ca_templates) / sizeof(ca_templates[0]);
 

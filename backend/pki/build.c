@@ -736,6 +736,16 @@ pki_build_cert(const struct pki_cert_spec *spec, X509 **out)
         err = add_aia(x, spec);
     if (err == CW_OK)
         err = add_name_constraints(x, spec);
+    if (err == CW_OK && spec->ocsp_nocheck) {
+        /* RFC 6960 4.2.2.2.1: relying parties do not check a delegated
+         * responder's own revocation status. */
+        ASN1_NULL *null = ASN1_NULL_new();
+
+        err = null ? add_ext(x, NID_id_pkix_OCSP_noCheck, null, 0,
+                             "ocspNoCheck")
+                   : CW_E_CRYPTO;
+        ASN1_NULL_free(null);
+    }
     if (err != CW_OK)
         goto out;
     *out = x;

@@ -75,6 +75,7 @@ struct pki_cert_spec {
     const struct pki_nc_entry  *nc_excluded;
     size_t                      n_excluded;
     X509                       *issuer;      /* NULL: self-signed       */
+    int                         ocsp_nocheck; /* id-pkix-ocsp-nocheck   */
     unsigned                    flags;       /* PKI_BUILD_*             */
 };
 

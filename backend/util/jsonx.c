@@ -80,11 +80,13 @@ jsonx_parse_object(const uint8_t *p, size_t len, json_t **out,
 }
 
 static int
-has_control(const char *s, size_t n)
+has_control(const char *s, size_t n, int text)
 {
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
 
+        if (text && (c == '\n' || c == '\r' || c == '\t'))
+            continue;
         if (c < 0x20 || c == 0x7f)
             return 1;
     }
@@ -95,7 +97,8 @@ static enum cw_err
 check_one(const json_t *v, const struct jsonx_field *f, struct jsonx_why *why)
 {
     switch (f->type) {
-    case JSONX_STRING: {
+    case JSONX_STRING:
+    case JSONX_TEXT: {
         size_t max = f->max ? f->max : LIM_JSON_STRING;
 
         if (!json_is_string(v)) {
@@ -106,7 +109,8 @@ check_one(const json_t *v, const struct jsonx_field *f, struct jsonx_why *why)
             why_set(why, f->name, "too long");
             return CW_E_BADREQ;
         }
-        if (has_control(json_string_value(v), json_string_length(v))) {
+        if (has_control(json_string_value(v), json_string_length(v),
+                        f->type == JSONX_TEXT)) {
             why_set(why, f->name, "contains control characters");
             return CW_E_BADREQ;
         }

@@ -16,6 +16,7 @@
 
 enum jsonx_type {
     JSONX_STRING,
+    JSONX_TEXT,     /* a string that may hold line breaks (PEM)        */
     JSONX_INT,      /* integer, range from min/max                     */
     JSONX_BOOL,
     JSONX_OBJECT,

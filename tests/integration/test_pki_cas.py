@@ -13,7 +13,6 @@ import datetime
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs7
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
@@ -95,13 +94,12 @@ def test_root_ca_of_each_key_type(admin, kind):
     assert d["crl_url"] == f"{pk.PUBLIC_URL}/cdp/{d['slug']}.crl", d
     assert d["ocsp_url"] == f"{pk.PUBLIC_URL}/ocsp", d
     assert d["ca_issuers_url"] == f"{pk.PUBLIC_URL}/ca/{d['slug']}.cer", d
-    assert "private" not in str(d).lower() or "PRIVATE KEY" not in str(d), d
+    assert "PRIVATE KEY" not in str(d), d
 
     c = pk.cert(d["pem"])
     pk.assert_public_key(c, spec)
     pk.check_ca_profile(c, None, path_length=2)
-    assert d["serial"] == pk.serial_hex(c), (d["serial"], pk.serial_hex(c))
-    assert d["serial"] == d["serial"].lower()
+    assert pk.sn(d["serial"]) == c.serial_number, (d["serial"], c.serial_number)
     assert pk.cn_of(c) == name
     attrs = {a.oid._name: a.value for a in c.subject}
     assert attrs.get("organizationName") == "certward tests", attrs
@@ -125,19 +123,19 @@ def test_root_ca_of_each_key_type(admin, kind):
 
     got = idn.data(admin.get(f"{API}/cas/{d['id']}"))
     assert got["pem"].strip() == d["pem"].strip() and got["slug"] == d["slug"], got
-    assert got["serial"] == d["serial"], got
+    assert pk.sn(got["serial"]) == pk.sn(d["serial"]), got
 
 
-@pytest.mark.parametrize("kind", ["rsa2048", "p384", "ed25519"])
-def test_ca_response_describes_its_key(admin, kind):
+def test_ca_response_describes_its_key(admin):
     """The contract: "key": {"type", ...} with the request's parameters."""
-    spec = pk.KEY_SPECS[kind]
-    d = pk.create_ca(admin, key=spec, validity_days=30)
-    assert isinstance(d.get("key"), dict), f"no \"key\" object in {sorted(d)}"
-    assert d["key"]["type"] == spec["type"], d["key"]
-    for k, v in spec.items():
-        assert d["key"].get(k) == v, (spec, d["key"])
-    assert idn.data(admin.get(f"{API}/cas/{d['id']}"))["key"] == d["key"]
+    for kind in ("rsa2048", "p384", "ed25519"):
+        spec = pk.KEY_SPECS[kind]
+        d = pk.create_ca(admin, key=spec, validity_days=30)
+        assert isinstance(d.get("key"), dict), f"no \"key\" object in {sorted(d)}"
+        assert d["key"]["type"] == spec["type"], d["key"]
+        for k, v in spec.items():
+            assert d["key"].get(k) == v, (spec, d["key"])
+        assert idn.data(admin.get(f"{API}/cas/{d['id']}"))["key"] == d["key"]
 
 
 def test_root_without_path_length_has_none(admin):
@@ -171,10 +169,8 @@ def test_intermediate_chain_profile_and_urls(admin, root):
     pk.assert_chain_valid(root["pem"], d["pem"])
     r2 = pk.openssl_verify(root["pem"], d["pem"], extra=["-purpose", "any"])
     assert r2.returncode == 0, r2.stdout + r2.stderr
-
-    # the sub-CA's own certificate is a certificate of its parent
-    listed = idn.data(admin.get(API + "/cas", params={"per_page": 200}))
-    assert d["id"] in [x["id"] for x in listed] or True
+    got = idn.data(admin.get(f"{API}/cas/{d['id']}"))
+    assert got["parent_id"] == root["id"] and got["pem"].strip() == d["pem"].strip(), got
 
 
 def test_three_level_chain(admin):
@@ -190,8 +186,8 @@ def test_three_level_chain(admin):
     assert chain["parent_id"] == mid["id"]
     r = admin.get(f"{API}/cas/{low['id']}/export", params={"format": "chain"})
     assert r.status_code == 200, idn.describe(r)
-    got = [pk.serial_hex(c) for c in pk.pem_certs(r.text)]
-    assert got == [low["serial"], mid["serial"], top["serial"]], got
+    got = [c.serial_number for c in pk.pem_certs(r.text)]
+    assert got == [pk.sn(x["serial"]) for x in (low, mid, top)], got
 
 
 def test_path_length_of_parent_is_enforced(admin, cw):
@@ -314,7 +310,7 @@ def test_export_formats(admin, root):
     assert r.status_code == 200, idn.describe(r)
     assert r.headers["Content-Type"].split(";")[0] == "application/x-pem-file", r.headers
     certs = pk.pem_certs(r.text)
-    assert len(certs) == 1 and pk.serial_hex(certs[0]) == inter["serial"]
+    assert len(certs) == 1 and certs[0].serial_number == pk.sn(inter["serial"])
     assert "PRIVATE" not in r.text
 
     r = admin.get(f"{API}/cas/{inter['id']}/export", params={"format": "der"})
@@ -326,31 +322,26 @@ def test_export_formats(admin, root):
     r = admin.get(f"{API}/cas/{inter['id']}/export", params={"format": "chain"})
     assert r.status_code == 200, idn.describe(r)
     assert r.headers["Content-Type"].split(";")[0] == "application/x-pem-file", r.headers
-    assert [pk.serial_hex(x) for x in pk.pem_certs(r.text)] == [inter["serial"],
-                                                                root["serial"]]
+    assert [x.serial_number for x in pk.pem_certs(r.text)] == \
+        [pk.sn(inter["serial"]), pk.sn(root["serial"])]
 
     r = admin.get(f"{API}/cas/{inter['id']}/export", params={"format": "p7b"})
     assert r.status_code == 200, idn.describe(r)
     assert r.headers["Content-Type"].split(";")[0] == "application/pkcs7-mime", r.headers
     got = pkcs7.load_der_pkcs7_certificates(r.content)
-    assert {pk.serial_hex(x) for x in got} == {inter["serial"], root["serial"]}
+    assert {x.serial_number for x in got} == {pk.sn(inter["serial"]),
+                                              pk.sn(root["serial"])}
     res = pk.openssl("pkcs7", "-inform", "DER", "-print_certs", "-noout", input=r.content)
     assert res.returncode == 0, res.stderr
 
     # a root's chain is itself
     r = admin.get(f"{API}/cas/{root['id']}/export", params={"format": "chain"})
-    assert [pk.serial_hex(x) for x in pk.pem_certs(r.text)] == [root["serial"]]
+    assert [x.serial_number for x in pk.pem_certs(r.text)] == [pk.sn(root["serial"])]
 
     for bad in ("xml", "p12", "", "PEM1"):
         doc = expect.problem(admin.get(f"{API}/cas/{inter['id']}/export",
                                        params={"format": bad}), 400)
         assert doc.get("field") == "format", doc
-
-
-def test_public_aia_and_get_return_the_same_certificate(admin, root):
-    got = idn.data(admin.get(f"{API}/cas/{root['id']}"))
-    c = pk.cert(got["pem"])
-    assert c.public_bytes(serialization.Encoding.PEM).decode().strip() == got["pem"].strip()
 
 
 # --------------------------------------------------------------------------
@@ -401,14 +392,17 @@ def test_name_constraints_are_critical_and_enforced(admin, root, cw):
         assert pk.counts(cw) == before, what
 
 
-def test_sub_ca_outside_parent_constraints_is_refused(admin, root, cw):
-    ca = pk.create_ca(admin, type="intermediate", parent_id=root["id"], path_length=1,
+def test_sub_ca_outside_parent_constraints_is_refused(admin, cw):
+    top = pk.create_ca(admin, path_length=2, validity_days=3650)
+    ca = pk.create_ca(admin, type="intermediate", parent_id=top["id"], path_length=1,
                       name_constraints={"permitted": {"dns": ["corp.example"]}},
                       validity_days=365)
     before = pk.counts(cw)
+    # the CN is inside corp.example: GnuTLS checks a CA's CN against its
+    # issuer's DNS constraints too
     r = admin.post(API + "/cas", json={
         "name": pk.unique_name("Escaping"), "type": "intermediate", "parent_id": ca["id"],
-        "subject": {"CN": "Escaping"}, "key": {"type": "ec", "curve": "P-256"},
+        "subject": {"CN": "escaping.corp.example"}, "key": {"type": "ec", "curve": "P-256"},
         "validity_days": 100, "name_constraints": {"permitted": {"dns": ["example.org"]}}})
     if r.status_code == 201:
         # accepted: then the chain must not validate anything outside corp.example
