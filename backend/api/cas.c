@@ -139,6 +139,113 @@ cas_export(struct http_req *req, struct http_resp *resp)
     return CW_OK;
 }
 
+static enum cw_err
+cas_offline(struct http_req *req, struct http_resp *resp)
+{
+    static const struct jsonx_field fields[] = {
+        { "mode", JSONX_STRING, 1, 32, 0, 0 },
+        { "password", JSONX_STRING, 1, LIM_PASSWORD * 4, 0, 0 },
+    };
+    struct store_audit_event ev;
+    struct ca_why            why = { "", "" };
+    struct buf               pem;
+    json_t                  *body;
+    json_t                  *out = NULL;
+    uint64_t                 id;
+    enum cw_err              err;
+
+    err = http_req_path_u64(req, "id", &id);
+    if (err != CW_OK)
+        return err;
+    err = http_req_json(req, fields, 2, &body);
+    if (err != CW_OK)
+        return err;
+    buf_init(&pem, 65536);
+    auth_audit_event(req, &ev);
+    err = ca_offline(req->db, req->cfg, id, jsonx_str(body, "mode"),
+                     jsonx_str(body, "password"), &ev, &pem, &why);
+    if (err == CW_OK)
+        err = ca_get_json(req->db, req->cfg, req->arena, id, &out);
+    if (err == CW_OK && pem.len > 0)
+        /* Shown once: the database keeps no copy of this key. */
+        json_object_set_new(out, "key_pem",
+                            json_stringn((const char *)pem.p, pem.len));
+    buf_cleanup_secret(&pem);
+    if (err == CW_E_NOTFOUND && why.msg[0] == '\0')
+        return http_fail(req, err, NULL, "no such CA");
+    if (err != CW_OK) {
+        json_decref(out);
+        return api_ca_fail(req, err, &why);
+    }
+    return http_resp_data(resp, 200, out, NULL);
+}
+
+static enum cw_err
+cas_restore(struct http_req *req, struct http_resp *resp)
+{
+    static const struct jsonx_field fields[] = {
+        { "password", JSONX_STRING, 1, LIM_PASSWORD * 4, 0, 0 },
+        { "key_pem", JSONX_TEXT, 0, 32768, 0, 0 },
+    };
+    struct store_audit_event ev;
+    struct ca_why            why = { "", "" };
+    json_t                  *body;
+    json_t                  *out = NULL;
+    const char              *pem;
+    uint64_t                 id;
+    enum cw_err              err;
+
+    err = http_req_path_u64(req, "id", &id);
+    if (err != CW_OK)
+        return err;
+    err = http_req_json(req, fields, 2, &body);
+    if (err != CW_OK)
+        return err;
+    pem = jsonx_str(body, "key_pem");
+    auth_audit_event(req, &ev);
+    err = ca_restore(req->db, req->cfg, id, jsonx_str(body, "password"),
+                     (const uint8_t *)pem, pem ? strlen(pem) : 0, &ev, &why);
+    if (err == CW_E_NOTFOUND && why.msg[0] == '\0')
+        return http_fail(req, err, NULL, "no such CA");
+    if (err != CW_OK)
+        return api_ca_fail(req, err, &why);
+    err = ca_get_json(req->db, req->cfg, req->arena, id, &out);
+    if (err != CW_OK)
+        return err;
+    return http_resp_data(resp, 200, out, NULL);
+}
+
+static enum cw_err
+cas_revoke(struct http_req *req, struct http_resp *resp)
+{
+    static const struct jsonx_field fields[] = {
+        { "reason", JSONX_STRING, 1, 32, 0, 0 },
+    };
+    struct store_audit_event ev;
+    struct ca_why            why = { "", "" };
+    json_t                  *body;
+    json_t                  *out = NULL;
+    uint64_t                 id;
+    enum cw_err              err;
+
+    err = http_req_path_u64(req, "id", &id);
+    if (err != CW_OK)
+        return err;
+    err = http_req_json(req, fields, 1, &body);
+    if (err != CW_OK)
+        return err;
+    auth_audit_event(req, &ev);
+    err = ca_revoke(req->db, id, jsonx_str(body, "reason"), &ev, &why);
+    if (err == CW_E_NOTFOUND && why.msg[0] == '\0')
+        return http_fail(req, err, NULL, "no such CA");
+    if (err != CW_OK)
+        return api_ca_fail(req, err, &why);
+    err = ca_get_json(req->db, req->cfg, req->arena, id, &out);
+    if (err != CW_OK)
+        return err;
+    return http_resp_data(resp, 200, out, NULL);
+}
+
 static const struct http_route routes[] = {
     { .methods = HTTP_M_GET, .pattern = "/api/v2/cas", .handler = cas_list,
       .auth = AUTH_USER, .perm = "read:cas" },
@@ -149,6 +256,16 @@ static const struct http_route routes[] = {
       .handler = cas_get, .auth = AUTH_USER, .perm = "read:cas" },
     { .methods = HTTP_M_GET, .pattern = "/api/v2/cas/{id}/export",
       .handler = cas_export, .auth = AUTH_USER, .perm = "read:cas" },
+    /* Taking a CA offline can hand its key out: the key permission. */
+    { .methods = HTTP_M_POST, .pattern = "/api/v2/cas/{id}/offline",
+      .handler = cas_offline, .auth = AUTH_USER,
+      .perm = "export:private_keys", .body_max = LIM_BODY_JSON_SMALL },
+    { .methods = HTTP_M_POST, .pattern = "/api/v2/cas/{id}/restore",
+      .handler = cas_restore, .auth = AUTH_USER, .perm = "write:cas",
+      .body_max = LIM_BODY_JSON },
+    { .methods = HTTP_M_POST, .pattern = "/api/v2/cas/{id}/revoke",
+      .handler = cas_revoke, .auth = AUTH_USER, .perm = "delete:cas",
+      .body_max = LIM_BODY_JSON_SMALL },
 };
 
 const struct http_route_table api_cas_table = HTTP_TABLE("cas", routes);

@@ -236,6 +236,94 @@ certs_revoke(struct http_req *req, struct http_resp *resp)
     return http_resp_data(resp, 200, out, NULL);
 }
 
+static enum cw_err
+certs_renew(struct http_req *req, struct http_resp *resp)
+{
+    static const struct jsonx_field fields[] = {
+        { "csr", JSONX_TEXT, 0, LIM_CSR_DER * 2, 0, 0 },
+        { "validity_days", JSONX_INT, 0, 0, 1, LEAF_MAX_DAYS },
+    };
+    struct store_audit_event ev;
+    struct ca_why            why = { "", "" };
+    json_t                  *body = NULL;
+    json_t                  *out = NULL;
+    const char              *csr = NULL;
+    uint64_t                 id;
+    uint64_t                 new_id = 0;
+    enum cw_err              err;
+
+    err = http_req_path_u64(req, "id", &id);
+    if (err != CW_OK)
+        return err;
+    /* The body is optional: an empty POST renews with a new key. */
+    if (req->body.len > 0) {
+        err = http_req_json(req, fields, 2, &body);
+        if (err != CW_OK)
+            return err;
+        csr = jsonx_str(body, "csr");
+    }
+    auth_audit_event(req, &ev);
+    err = ca_cert_renew(req->db, req->cfg, id, (const uint8_t *)csr,
+                        csr ? strlen(csr) : 0,
+                        body ? (unsigned)json_integer_value(json_object_get(
+                                   body, "validity_days"))
+                             : 0,
+                        &ev, &new_id, &why);
+    if (err == CW_E_NOTFOUND && why.msg[0] == '\0')
+        return http_fail(req, err, NULL, "no such certificate");
+    if (err != CW_OK)
+        return api_ca_fail(req, err, &why);
+    err = ca_cert_get_json(req->db, req->arena, new_id, &out);
+    if (err != CW_OK)
+        return err;
+    return http_resp_data(resp, 201, out, NULL);
+}
+
+static enum cw_err
+certs_release(struct http_req *req, struct http_resp *resp)
+{
+    struct store_audit_event ev;
+    struct ca_why            why = { "", "" };
+    json_t                  *out = NULL;
+    uint64_t                 id;
+    enum cw_err              err;
+
+    err = http_req_path_u64(req, "id", &id);
+    if (err != CW_OK)
+        return err;
+    auth_audit_event(req, &ev);
+    err = ca_cert_release(req->db, id, &ev, &why);
+    if (err == CW_E_NOTFOUND)
+        return http_fail(req, err, NULL, "no such certificate");
+    if (err != CW_OK)
+        return api_ca_fail(req, err, &why);
+    err = ca_cert_get_json(req->db, req->arena, id, &out);
+    if (err != CW_OK)
+        return err;
+    return http_resp_data(resp, 200, out, NULL);
+}
+
+static enum cw_err
+certs_delete(struct http_req *req, struct http_resp *resp)
+{
+    struct store_audit_event ev;
+    struct ca_why            why = { "", "" };
+    uint64_t                 id;
+    enum cw_err              err;
+
+    err = http_req_path_u64(req, "id", &id);
+    if (err != CW_OK)
+        return err;
+    auth_audit_event(req, &ev);
+    err = ca_cert_delete(req->db, id, &ev, &why);
+    if (err == CW_E_NOTFOUND)
+        return http_fail(req, err, NULL, "no such certificate");
+    if (err != CW_OK)
+        return api_ca_fail(req, err, &why);
+    resp->status = 204;
+    return CW_OK;
+}
+
 static const struct http_route routes[] = {
     { .methods = HTTP_M_GET, .pattern = "/api/v2/certificates",
       .handler = certs_list, .auth = AUTH_USER,
@@ -246,6 +334,16 @@ static const struct http_route routes[] = {
     { .methods = HTTP_M_GET, .pattern = "/api/v2/certificates/{id}",
       .handler = certs_get, .auth = AUTH_USER,
       .perm = "read:certificates" },
+    { .methods = HTTP_M_DELETE, .pattern = "/api/v2/certificates/{id}",
+      .handler = certs_delete, .auth = AUTH_USER,
+      .perm = "delete:certificates" },
+    { .methods = HTTP_M_POST, .pattern = "/api/v2/certificates/{id}/renew",
+      .handler = certs_renew, .auth = AUTH_USER,
+      .perm = "write:certificates", .body_max = LIM_BODY_JSON },
+    { .methods = HTTP_M_POST,
+      .pattern = "/api/v2/certificates/{id}/release",
+      .handler = certs_release, .auth = AUTH_USER,
+      .perm = "revoke:certificates" },
     { .methods = HTTP_M_GET, .pattern = "/api/v2/certificates/{id}/export",
       .handler = certs_export_get, .auth = AUTH_USER,
       .perm = "read:certificates" },

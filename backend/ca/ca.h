@@ -77,6 +77,28 @@ enum cw_err ca_export(struct store *db, const struct cw_config *cfg,
                       struct arena *a, uint64_t id, const char *format,
                       struct buf *out, const char **ctype);
 
+/* Take a CA offline: mode "password_protected" (key re-wrapped under the
+ * password) or "file_exported" (pem receives the encrypted PKCS#8 key,
+ * which is removed from the database). The password must pass the
+ * password policy. */
+enum cw_err ca_offline(struct store *db, const struct cw_config *cfg,
+                       uint64_t id, const char *mode, const char *password,
+                       const struct store_audit_event *ev, struct buf *pem,
+                       struct ca_why *why);
+/* Back online: the password of a password_protected key, or the exported
+ * file (key_pem + password) -- also how a certificate-only CA receives
+ * its key, checked to match the certificate. */
+enum cw_err ca_restore(struct store *db, const struct cw_config *cfg,
+                       uint64_t id, const char *password,
+                       const uint8_t *key_pem, size_t key_len,
+                       const struct store_audit_event *ev,
+                       struct ca_why *why);
+/* Retire a CA: it signs nothing more; an intermediate's certificate is
+ * revoked on its parent. */
+enum cw_err ca_revoke(struct store *db, uint64_t id, const char *reason,
+                      const struct store_audit_event *ev,
+                      struct ca_why *why);
+
 /* ---- certificates ---------------------------------------------------- */
 
 struct ca_issue_req {
@@ -88,6 +110,7 @@ struct ca_issue_req {
     const uint8_t *csr;          /* PEM or DER CSR, or NULL              */
     size_t      csr_len;
     unsigned    validity_days;
+    uint64_t    renewed_from;    /* 0, or the certificate renewed        */
 };
 
 enum cw_err ca_issue(struct store *db, const struct cw_config *cfg,
@@ -122,6 +145,22 @@ enum cw_err ca_cert_export_p12(struct store *db, const struct cw_config *cfg,
 /* RFC 5280 reason name; invalidity "" or SQL DATETIME text. */
 enum cw_err ca_cert_revoke(struct store *db, uint64_t id, const char *reason,
                            const char *invalidity,
+                           const struct store_audit_event *ev,
+                           struct ca_why *why);
+/* A new certificate with the same CA, template, subject and SANs, a new
+ * key of the same type (or from csr when given), linked to the old one.
+ * validity_days 0: the old certificate's lifetime. */
+enum cw_err ca_cert_renew(struct store *db, const struct cw_config *cfg,
+                          uint64_t id, const uint8_t *csr, size_t csr_len,
+                          unsigned validity_days,
+                          const struct store_audit_event *ev,
+                          uint64_t *new_id, struct ca_why *why);
+/* Lift a certificateHold. CW_E_CONFLICT when not on hold. */
+enum cw_err ca_cert_release(struct store *db, uint64_t id,
+                            const struct store_audit_event *ev,
+                            struct ca_why *why);
+/* Delete an expired or revoked certificate (CW_E_CONFLICT otherwise). */
+enum cw_err ca_cert_delete(struct store *db, uint64_t id,
                            const struct store_audit_event *ev,
                            struct ca_why *why);
 /* The RFC 5280 CRLReason code of a name, or -1. */

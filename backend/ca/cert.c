@@ -30,7 +30,7 @@
 
 static const char sql_reserve[] =
     "INSERT INTO certificates (ca_id, serial, status, template, key_type, "
-    "created_by) VALUES (?, ?, 'pending', ?, ?, ?)";
+    "created_by, renewed_from) VALUES (?, ?, 'pending', ?, ?, ?, ?)";
 static const char sql_done[] =
     "UPDATE certificates SET status = 'valid', subject_dn = ?, "
     "common_name = ?, sans = ?, not_before = ?, not_after = ?, "
@@ -222,14 +222,15 @@ static enum cw_err
 reserve_body(struct store *db, void *arg)
 {
     struct issue_tx   *t = arg;
-    struct store_param p[5];
+    struct store_param p[6];
 
     p[0] = SP_U64(t->in->ca_id);
     p[1] = SP_STR(t->serial_hex);
     p[2] = SP_STR(t->template_name);
     p[3] = SP_STR(t->key_type);
     p[4] = SP_STR(t->ev->username ? t->ev->username : "");
-    return store_exec(db, sql_reserve, p, 5, NULL, &t->id);
+    p[5] = t->in->renewed_from ? SP_U64(t->in->renewed_from) : SP_NULLV;
+    return store_exec(db, sql_reserve, p, 6, NULL, &t->id);
 }
 
 static enum cw_err
@@ -278,7 +279,8 @@ done_body(struct store *db, void *arg)
              "\"server_key\":%s}",
              (unsigned long long)t->in->ca_id, t->serial_hex,
              t->template_name, t->wrapped->len ? "true" : "false");
-    ev.action = "certificate.issue";
+    ev.action = t->in->renewed_from ? "certificate.renew"
+                                    : "certificate.issue";
     ev.resource_type = "certificate";
     ev.resource_id = rid;
     ev.outcome = "success";
@@ -905,4 +907,190 @@ ca_cert_revoke(struct store *db, uint64_t id, const char *reason,
     }
     arena_reset(&a);
     return err;
+}
+
+static const char sql_renew_src[] =
+    "SELECT c.ca_id, c.template, c.sans, c.der, c.key_wrapped IS NOT NULL, "
+    "c.status FROM certificates c WHERE c.id = ? AND c.status <> 'pending' "
+    "AND c.is_ca = 0";
+
+enum cw_err
+ca_cert_renew(struct store *db, const struct cw_config *cfg, uint64_t id,
+              const uint8_t *csr, size_t csr_len, unsigned validity_days,
+              const struct store_audit_event *ev, uint64_t *new_id,
+              struct ca_why *why)
+{
+    struct arena        a;
+    struct store_rows   rows;
+    struct store_param  p[1];
+    struct ca_issue_req in;
+    struct pki_key_info ki;
+    X509               *old = NULL;
+    json_t             *subject = NULL;
+    json_t             *sans = NULL;
+    json_t             *key = NULL;
+    enum cw_err         err;
+
+    arena_init(&a);
+    p[0] = SP_U64(id);
+    err = store_query(db, &a, sql_renew_src, p, 1, &rows);
+    if (err != CW_OK)
+        goto out;
+    if (rows.nrows != 1 || store_cell_isnull(&rows, 0, 3)) {
+        err = CW_E_NOTFOUND;
+        goto out;
+    }
+    err = pki_cert_parse_der((const uint8_t *)rows.cells[3].p,
+                             rows.cells[3].len, &old);
+    if (err != CW_OK) {
+        err = CW_E_INTERNAL;
+        goto out;
+    }
+    memset(&in, 0, sizeof(in));
+    in.ca_id = store_cell_u64(&rows, 0, 0);
+    in.template_name = store_cell_str(&rows, 0, 1);
+    in.renewed_from = id;
+    /* Same subject and names; a new key of the same type, or the CSR. */
+    err = pki_name_to_json(X509_get_subject_name(old), &subject);
+    if (err != CW_OK)
+        goto out;
+    sans = json_loads(store_cell_str(&rows, 0, 2), 0, NULL);
+    in.subject = subject;
+    in.sans = json_array_size(sans) > 0 ? sans : NULL;
+    if (csr != NULL) {
+        in.csr = csr;
+        in.csr_len = csr_len;
+    } else if (store_cell_u64(&rows, 0, 4) == 1) {
+        err = pki_key_describe(X509_get0_pubkey(old), &ki);
+        if (err != CW_OK)
+            goto out;
+        if (ki.alg == PKI_ALG_RSA)
+            key = json_pack("{s:s, s:i}", "type", "rsa", "bits", ki.bits);
+        else if (ki.alg == PKI_ALG_EC)
+            key = json_pack("{s:s, s:s}", "type", "ec", "curve", ki.curve);
+        else
+            key = json_pack("{s:s}", "type", "ed25519");
+        in.key = key;
+    } else {
+        ca_why_set(why, "csr", "the key of this certificate was not made "
+                               "here: renew it with a new CSR");
+        err = CW_E_BADREQ;
+        goto out;
+    }
+    if (validity_days == 0) {
+        time_t nb = 0;
+        time_t na = 0;
+
+        pki_time_get(X509_get0_notBefore(old), &nb);
+        pki_time_get(X509_get0_notAfter(old), &na);
+        validity_days = (unsigned)((na - nb) / 86400);
+        if (validity_days == 0)
+            validity_days = 1;
+    }
+    in.validity_days = validity_days;
+    err = ca_issue(db, cfg, &in, ev, new_id, why);
+out:
+    json_decref(key);
+    json_decref(sans);
+    json_decref(subject);
+    X509_free(old);
+    arena_reset(&a);
+    return err;
+}
+
+static const char sql_release[] =
+    "UPDATE certificates SET status = 'valid', revoked_at = NULL, "
+    "revocation_reason = NULL, invalidity_date = NULL, updated_at = NOW(6) "
+    "WHERE id = ? AND status = 'revoked' "
+    "AND revocation_reason = 'certificateHold'";
+static const char sql_delete_check[] =
+    "SELECT status, not_after <= UTC_TIMESTAMP() FROM certificates "
+    "WHERE id = ? AND status <> 'pending' AND is_ca = 0 FOR UPDATE";
+static const char sql_delete[] = "DELETE FROM certificates WHERE id = ?";
+
+struct change_tx {
+    uint64_t                        id;
+    int                             deleting;
+    const struct store_audit_event *ev;
+    struct ca_why                  *why;
+};
+
+static enum cw_err
+change_body(struct store *db, void *arg)
+{
+    struct change_tx        *ct = arg;
+    struct store_param       p[1];
+    struct store_audit_event ev = *ct->ev;
+    struct arena             a;
+    struct store_rows        rows;
+    char                     rid[24];
+    uint64_t                 n = 0;
+    enum cw_err              err;
+
+    p[0] = SP_U64(ct->id);
+    if (!ct->deleting) {
+        err = store_exec(db, sql_release, p, 1, &n, NULL);
+        if (err != CW_OK)
+            return err;
+        if (n != 1) {
+            ca_why_set(ct->why, "", "only a certificate on hold "
+                                    "(certificateHold) can be released");
+            return CW_E_CONFLICT;
+        }
+        ev.action = "certificate.release";
+    } else {
+        arena_init(&a);
+        err = store_query(db, &a, sql_delete_check, p, 1, &rows);
+        if (err == CW_OK && rows.nrows != 1)
+            err = CW_E_NOTFOUND;
+        if (err == CW_OK && strcmp(store_cell_str(&rows, 0, 0), "revoked") &&
+            store_cell_u64(&rows, 0, 1) != 1) {
+            ca_why_set(ct->why, "", "only expired or revoked certificates "
+                                    "can be deleted");
+            err = CW_E_CONFLICT;
+        }
+        arena_reset(&a);
+        if (err == CW_OK)
+            err = store_exec(db, sql_delete, p, 1, NULL, NULL);
+        if (err != CW_OK)
+            return err;
+        ev.action = "certificate.delete";
+    }
+    snprintf(rid, sizeof(rid), "%llu", (unsigned long long)ct->id);
+    ev.resource_type = "certificate";
+    ev.resource_id = rid;
+    ev.outcome = "success";
+    ev.detail = "{}";
+    return store_audit_append(db, &ev);
+}
+
+enum cw_err
+ca_cert_release(struct store *db, uint64_t id,
+                const struct store_audit_event *ev, struct ca_why *why)
+{
+    struct change_tx ct = { id, 0, ev, why };
+    enum cw_err      err = store_tx(db, change_body, &ct);
+
+    if (err == CW_E_CONFLICT) {
+        struct arena       a;
+        struct store_rows  rows;
+        struct store_param p[1];
+
+        arena_init(&a);
+        p[0] = SP_U64(id);
+        if (store_query(db, &a, sql_status, p, 1, &rows) == CW_OK &&
+            rows.nrows == 0)
+            err = CW_E_NOTFOUND;
+        arena_reset(&a);
+    }
+    return err;
+}
+
+enum cw_err
+ca_cert_delete(struct store *db, uint64_t id,
+               const struct store_audit_event *ev, struct ca_why *why)
+{
+    struct change_tx ct = { id, 1, ev, why };
+
+    return store_tx(db, change_body, &ct);
 }

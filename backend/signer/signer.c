@@ -6,6 +6,10 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <string.h>
+
+#include <argon2.h>
+#include <sodium.h>
 
 #include "pki/key.h"
 #include "pki/sign.h"
@@ -76,4 +80,110 @@ signer_key_export(const struct cw_config *cfg, const char *table,
                   EVP_PKEY **out)
 {
     return unwrap_key(cfg, table, id, blob, len, out);
+}
+
+#define PW_MAGIC "cwpw"
+#define PW_HEAD  (4 + 4 + 4 + 1 + 16)
+
+static void
+put32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+static uint32_t
+get32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+           (uint32_t)p[2] << 8 | p[3];
+}
+
+static enum cw_err
+pw_key(const char *password, uint32_t t, uint32_t m, uint8_t par,
+       const uint8_t salt[16], uint8_t key[32])
+{
+    /* Bounded parameters: the header is stored data, not code. */
+    if (t < 1 || t > 64 || m < 8 || m > 4194304 || par < 1 || par > 64)
+        return CW_E_CRYPTO;
+    if (argon2id_hash_raw(t, m, par, password, strlen(password), salt, 16,
+                          key, 32) != ARGON2_OK)
+        return CW_E_CRYPTO;
+    return CW_OK;
+}
+
+enum cw_err
+signer_key_to_password(const struct cw_config *cfg, const char *table,
+                       uint64_t id, const uint8_t *blob, size_t len,
+                       const char *password, struct buf *out)
+{
+    struct buf  der;
+    uint8_t     head[PW_HEAD];
+    uint8_t     key[32];
+    char        ad[96];
+    enum cw_err err;
+
+    buf_init(&der, 65536);
+    key_ad(table, id, ad, sizeof(ad));
+    err = signer_unwrap(cfg->master_key, ad, blob, len, &der);
+    if (err != CW_OK)
+        goto out;
+    memcpy(head, PW_MAGIC, 4);
+    put32(head + 4, cfg->argon2_iterations);
+    put32(head + 8, cfg->argon2_memory_kib);
+    head[12] = (uint8_t)cfg->argon2_parallelism;
+    randombytes_buf(head + 13, 16);
+    err = pw_key(password, cfg->argon2_iterations, cfg->argon2_memory_kib,
+                 (uint8_t)cfg->argon2_parallelism, head + 13, key);
+    if (err == CW_OK)
+        err = buf_append(out, head, sizeof(head));
+    if (err == CW_OK)
+        err = signer_wrap(key, ad, der.p, der.len, out);
+out:
+    sodium_memzero(key, sizeof(key));
+    buf_cleanup_secret(&der);
+    return err;
+}
+
+enum cw_err
+signer_key_from_password(const struct cw_config *cfg, const char *table,
+                         uint64_t id, const uint8_t *blob, size_t len,
+                         const char *password, struct buf *out)
+{
+    struct buf  der;
+    uint8_t     key[32];
+    char        ad[96];
+    enum cw_err err;
+
+    if (len < PW_HEAD || memcmp(blob, PW_MAGIC, 4) != 0)
+        return CW_E_CRYPTO;
+    buf_init(&der, 65536);
+    key_ad(table, id, ad, sizeof(ad));
+    err = pw_key(password, get32(blob + 4), get32(blob + 8), blob[12],
+                 blob + 13, key);
+    if (err == CW_OK &&
+        signer_unwrap(key, ad, blob + PW_HEAD, len - PW_HEAD, &der) != CW_OK)
+        err = CW_E_UNAUTH;   /* wrong password (or tampering) */
+    if (err == CW_OK)
+        err = signer_wrap(cfg->master_key, ad, der.p, der.len, out);
+    sodium_memzero(key, sizeof(key));
+    buf_cleanup_secret(&der);
+    return err;
+}
+
+enum cw_err
+signer_key_export_pem(const struct cw_config *cfg, const char *table,
+                      uint64_t id, const uint8_t *blob, size_t len,
+                      const char *password, struct buf *out)
+{
+    EVP_PKEY   *key = NULL;
+    enum cw_err err;
+
+    err = unwrap_key(cfg, table, id, blob, len, &key);
+    if (err == CW_OK)
+        err = pki_key_export_pem(key, password, out);
+    EVP_PKEY_free(key);
+    return err;
 }

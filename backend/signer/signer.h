@@ -32,4 +32,22 @@ enum cw_err signer_key_export(const struct cw_config *cfg, const char *table,
                               uint64_t id, const uint8_t *blob, size_t len,
                               EVP_PKEY **out);
 
+/* Offline CAs. An operator password protects the key instead of the
+ * master key: the blob becomes "cwpw" | t (4) | m KiB (4) | p (1) |
+ * salt (16) | wrap under Argon2id(password, salt), still bound to the
+ * row. CW_E_UNAUTH for a wrong password. */
+enum cw_err signer_key_to_password(const struct cw_config *cfg,
+                                   const char *table, uint64_t id,
+                                   const uint8_t *blob, size_t len,
+                                   const char *password, struct buf *out);
+enum cw_err signer_key_from_password(const struct cw_config *cfg,
+                                     const char *table, uint64_t id,
+                                     const uint8_t *blob, size_t len,
+                                     const char *password, struct buf *out);
+/* The key as password-encrypted PKCS#8 PEM (for "file_exported"). */
+enum cw_err signer_key_export_pem(const struct cw_config *cfg,
+                                  const char *table, uint64_t id,
+                                  const uint8_t *blob, size_t len,
+                                  const char *password, struct buf *out);
+
 #endif

@@ -380,15 +380,34 @@ def test_name_constraints_are_critical_and_enforced(admin, root, cw):
         ("suffix trick", "evilexample.com", [{"type": "dns", "value": "evilexample.com"}]),
         ("ip outside", "www.example.com", [{"type": "dns", "value": "www.example.com"},
                                            {"type": "ip", "value": "192.168.1.1"}]),
+        ("ipv6 outside the IPv4 constraint", "www.example.com",
+         [{"type": "dns", "value": "www.example.com"}, {"type": "ip", "value": "2001:db8::1"}]),
+        ("upper-case excluded", "X.BAD.example.com",
+         [{"type": "dns", "value": "X.BAD.example.com"}]),
         ("cn outside, san inside", "www.example.net",
          [{"type": "dns", "value": "www.example.com"}]),
     ]
+    # email: the permitted host, not another
+    mail = pk.issue(admin, ca["id"], template="email", cn="user@example.com",
+                    sans=[{"type": "email", "value": "user@example.com"}])
+    pk.assert_chain_valid(root["pem"], mail["pem"], [ca["pem"]])
+    before = pk.counts(cw)
+    r = admin.post(API + "/certificates", json={
+        "ca_id": ca["id"], "template": "email", "subject": {"CN": "user@example.org"},
+        "sans": [{"type": "email", "value": "user@example.org"}],
+        "key": {"type": "ec", "curve": "P-256"}, "validity_days": 30})
+    expect.problem(r, 422, "policy_violation")
+    assert pk.counts(cw) == before
+
     for what, cn, sans in outside:
         before = pk.counts(cw)
         r = admin.post(API + "/certificates", json={
             "ca_id": ca["id"], "template": "server", "subject": {"CN": cn}, "sans": sans,
             "key": {"type": "ec", "curve": "P-256"}, "validity_days": 30})
-        expect.problem(r, 422, "policy_violation")
+        try:
+            expect.problem(r, 422, "policy_violation")
+        except AssertionError as e:
+            raise AssertionError(f"{what}: {e}") from None
         assert pk.counts(cw) == before, what
 
 

@@ -563,7 +563,7 @@ def test_search_over_the_whole_table(admin, chain, searchable):
     assert "PRIVATE" not in r.text
 
 
-def test_filters(admin, chain, searchable, viewer):
+def test_filters(admin, chain, searchable, viewer, cw):
     token, made = searchable["token"], searchable["made"]
     got, meta = _ids(admin, q=token, ca=searchable["other"]["id"])
     assert set(got) == {made[5]["id"], made[6]["id"]} and meta["total"] == 2, (got, meta)
@@ -586,6 +586,15 @@ def test_filters(admin, chain, searchable, viewer):
     # viewers read the same
     got, meta = _ids(viewer, q=token)
     assert meta["total"] == 7
+    # expired: by the stored notAfter (moved into the past for one row)
+    cw.sql(f"UPDATE certificates SET not_after = '2020-01-01 00:00:00' "
+           f"WHERE id = {made[6]['id']}")
+    got, meta = _ids(admin, q=token, status="expired")
+    assert got == [made[6]["id"]] and meta["total"] == 1, (got, meta)
+    got, meta = _ids(admin, q=token, status="valid")
+    assert meta["total"] == 5 and made[6]["id"] not in got, (got, meta)
+    got, meta = _ids(admin, q=token, expires_before="2021-01-01T00:00:00Z")
+    assert got == [made[6]["id"]], got
     for params, field in (({"status": "bogus"}, "status"), ({"per_page": 201}, "per_page"),
                           ({"per_page": 0}, "per_page"), ({"page": 0}, "page"),
                           ({"expires_before": "tomorrow"}, "expires_before"),
@@ -703,9 +712,15 @@ def test_pkcs12_export(admin, chain, tmp_path):
     info = pk.openssl("pkcs12", "-info", "-in", f, "-passin", f"pass:{P12_PASSWORD}", "-noout")
     text = (info.stdout + info.stderr).decode()
     assert info.returncode == 0, text
-    assert "AES-256-CBC" in text, text
-    assert "PBKDF2" in text, text
-    assert "hmacWithSHA256" in text or "SHA256" in text, text
+    # the key bag and the certificates' encrypted data both PBES2/PBKDF2
+    # (HMAC-SHA256) with AES-256-CBC; the MAC SHA-256
+    assert "MAC: sha256" in text, text
+    bags = [line for line in text.splitlines()
+            if line.startswith(("Shrouded Keybag:", "PKCS7 Encrypted data:"))]
+    assert any(b.startswith("Shrouded Keybag:") for b in bags), text
+    for b in bags:
+        for want in ("PBES2", "PBKDF2", "AES-256-CBC", "hmacWithSHA256"):
+            assert want in b, (want, b)
     assert "RC2" not in text and "3DES" not in text and "pbeWithSHA1" not in text, text
     wrong = pk.openssl("pkcs12", "-in", f, "-passin", "pass:wrong", "-nodes")
     assert wrong.returncode != 0
@@ -773,8 +788,17 @@ def test_certificate_permissions(admin, chain, operator, viewer, base_url, cw):
     expect.problem(idn.Client(base_url).post(CERTS, json=body), 401)
     expect.problem(idn.Client(base_url).get(CERTS), 401)
     assert pk.counts(cw) == before
+    # the session cookie without the CSRF token changes nothing
+    expect.problem(operator.post(CERTS, json=body, csrf=False), 403)
+    assert pk.counts(cw) == before
     d = idn.data(operator.post(CERTS, json=body), 201)
     assert idn.data(viewer.get(f"{CERTS}/{d['id']}"))["id"] == d["id"]
+    expect.problem(operator.post(f"{CERTS}/{d['id']}/revoke", json={"reason": "superseded"},
+                                 csrf=False), 403)
+    expect.problem(admin.post(f"{CERTS}/{d['id']}/export",
+                              json={"format": "p12", "password": P12_PASSWORD},
+                              csrf=False), 403)
+    assert cw.scalar(f"SELECT status FROM certificates WHERE id = {d['id']}") == "valid"
     rows = idn.audit_rows(admin, action="certificate.issue")
     assert str(d["id"]) in [str(x.get("resource_id")) for x in rows], rows[:3]
 
@@ -925,3 +949,55 @@ def test_viewer_reads_and_exports_public_parts(admin, chain, viewer):
     assert r.status_code == 200, idn.describe(r)
     expect.problem(viewer.post(f"{CERTS}/{d['id']}/revoke", json={"reason": "superseded"}),
                    403)
+
+
+def test_search_wildcards_are_literal(admin, searchable):
+    """LIKE and full-text operators in q are plain characters: no issued name
+    contains them, so they match nothing (or are refused)."""
+    token = searchable["token"]
+    for q in ("%", "_", "%%", "_%_", token[:6] + "%", token[:6] + "_", token + "*"):
+        r = admin.get(CERTS, params={"q": q})
+        expect.not_5xx(r, q)
+        if r.status_code == 400:
+            expect.problem(r, 400)
+            continue
+        assert r.status_code == 200, idn.describe(r)
+        assert r.json()["meta"]["total"] == 0, (q, r.json()["meta"], r.json()["data"][:2])
+    # a page past the end is empty, with the same total
+    got, meta = _ids(admin, q=token, per_page=5, page=99)
+    assert got == [] and meta["total"] == 7, meta
+
+
+def test_subject_attributes_over_their_upper_bounds(admin, chain, cw):
+    """RFC 5280 upper bounds: CN and O 64 characters, C two letters. Longer
+    values are refused up front, not half-way through signing."""
+    base = {"ca_id": chain["inter"]["id"], "template": "client",
+            "key": {"type": "ec", "curve": "P-256"}, "validity_days": 30}
+    d = pk.issue(admin, chain["inter"]["id"], template="client", sans=[],
+                 subject={"CN": "c" * 64, "O": "o" * 64, "C": "DE"}, validity_days=30)
+    assert pk.cn_of(pk.cert(d["pem"])) == "c" * 64
+    for subject in ({"CN": "c" * 65}, {"CN": "x", "O": "o" * 65}, {"CN": "x", "OU": "u" * 65},
+                    {"CN": "x", "C": "D"}, {"CN": "x", "C": "12"}, {"CN": "x", "L": "l" * 129},
+                    {"CN": "x", "ST": "s" * 129}):
+        _refused(admin, cw, dict(base, subject=subject), 400, field="subject")
+
+
+def test_csr_sans_outside_the_template(admin, chain, templates, cw):
+    """A CSR's SANs are held to the template like the request's."""
+    allowed = set(templates["code-signing"]["allowed_san_types"])
+    if "dns" in allowed:
+        pytest.skip("code-signing allows DNS names")
+    key = pk.gen_key("p256")
+    csr = pk.make_csr(key, "Code Signer", [x509.DNSName("www.example.com")])
+    before = pk.counts(cw)
+    r = admin.post(CERTS, json={"ca_id": chain["inter"]["id"], "template": "code-signing",
+                                "csr": csr, "validity_days": 30})
+    expect.not_5xx(r)
+    if r.status_code == 201:
+        c = pk.cert(r.json()["data"]["pem"])
+        assert x509.DNSName("www.example.com") not in (
+            pk.ext(c, x509.SubjectAlternativeName).value
+            if pk.ext(c, x509.SubjectAlternativeName) else []), "template bypassed by a CSR"
+    else:
+        expect.problem(r, 400)
+        assert pk.counts(cw) == before
