@@ -65,4 +65,12 @@
 #define LIM_NAME_CONSTRAINTS 64     /* permitted + excluded subtrees each    */
 #define LIM_NAME_STRING     255     /* longest subject attribute (email)     */
 
+/* Tools (api/tools.c) */
+#define LIM_BODY_DECODE     (512u * 1024)  /* POST /tools/decode body        */
+#define LIM_DECODE_INPUT    (256u * 1024)  /* its "data": PEM or base64 DER  */
+#define LIM_CRL_ENTRIES_SHOWN 10000 /* revoked entries a decoded CRL lists   */
+
+/* CA import: base64 of a PKCS#12 (LIM_P12) in JSON, with room to spare */
+#define LIM_BODY_IMPORT     (1536u * 1024)
+
 #endif /* CW_LIMITS_H */

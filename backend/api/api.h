@@ -23,6 +23,8 @@ extern const struct http_route_table api_system_table;
 extern const struct http_route_table api_cas_table;
 extern const struct http_route_table api_certificates_table;
 extern const struct http_route_table api_templates_table;
+extern const struct http_route_table api_tools_table;
+extern const struct http_route_table api_dashboard_table;
 
 /* Append an audit row for this request inside the current transaction.
  * detail is a JSON object (stolen) or NULL. */

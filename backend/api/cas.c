@@ -140,6 +140,41 @@ cas_export(struct http_req *req, struct http_resp *resp)
 }
 
 static enum cw_err
+cas_import(struct http_req *req, struct http_resp *resp)
+{
+    static const struct jsonx_field fields[] = {
+        { "name", JSONX_STRING, 1, 128, 0, 0 },
+        { "certificate", JSONX_TEXT, 1, LIM_P12 * 2, 0, 0 },
+        { "key", JSONX_TEXT, 0, 32768, 0, 0 },
+        { "password", JSONX_STRING, 0, LIM_PASSWORD * 4, 0, 0 },
+    };
+    struct store_audit_event ev;
+    struct ca_why            why = { "", "" };
+    json_t                  *body;
+    json_t                  *out = NULL;
+    const char              *data;
+    uint64_t                 id = 0;
+    enum cw_err              err;
+
+    err = http_req_json(req, fields, 4, &body);
+    if (err != CW_OK)
+        return err;
+    if (jsonx_str(body, "name")[0] == '\0')
+        return http_fail(req, CW_E_BADREQ, "name", "name must not be empty");
+    data = jsonx_str(body, "certificate");
+    auth_audit_event(req, &ev);
+    err = ca_import(req->db, req->cfg, jsonx_str(body, "name"), data,
+                    strlen(data), jsonx_str(body, "password"),
+                    jsonx_str(body, "key"), &ev, &id, &why);
+    if (err != CW_OK)
+        return api_ca_fail(req, err, &why);
+    err = ca_get_json(req->db, req->cfg, req->arena, id, &out);
+    if (err != CW_OK)
+        return err;
+    return http_resp_data(resp, 201, out, NULL);
+}
+
+static enum cw_err
 cas_offline(struct http_req *req, struct http_resp *resp)
 {
     static const struct jsonx_field fields[] = {
@@ -252,6 +287,9 @@ static const struct http_route routes[] = {
     { .methods = HTTP_M_POST, .pattern = "/api/v2/cas",
       .handler = cas_create, .auth = AUTH_USER, .perm = "write:cas",
       .body_max = LIM_BODY_JSON },
+    { .methods = HTTP_M_POST, .pattern = "/api/v2/cas/import",
+      .handler = cas_import, .auth = AUTH_USER, .perm = "write:cas",
+      .body_max = LIM_BODY_IMPORT },
     { .methods = HTTP_M_GET, .pattern = "/api/v2/cas/{id}",
       .handler = cas_get, .auth = AUTH_USER, .perm = "read:cas" },
     { .methods = HTTP_M_GET, .pattern = "/api/v2/cas/{id}/export",

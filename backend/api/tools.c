@@ -255,8 +255,7 @@ der_span_check(struct http_req *req, const uint8_t *p, size_t len,
             body = body << 8 | p[2 + i];
         hdr += k;
     }
-    /* body < 2^32 and hdr <= 6: no overflow in a 64-bit size_t; on a
-     * 32-bit one compare without adding. */
+    /* hdr <= len was checked above; compare without adding. */
     if (body > len - hdr) {
         why->err = CW_E_BADREQ;
         why->msg = arena_printf(req->arena,
@@ -429,7 +428,7 @@ crl_entry_json(const X509_REVOKED *rev, json_t **out,
     json_t              *o = json_object();
     json_t              *v = NULL;
     int                  crit = 0;
-    long                 code;
+    long                 code = 0;
     enum cw_err          err = CW_E_BADREQ;
 
     if (pki_serial_hex(X509_REVOKED_get0_serialNumber(rev), serial) !=
@@ -451,21 +450,19 @@ crl_entry_json(const X509_REVOKED *rev, json_t **out,
                                   "repeated");
         goto out;
     }
-    v = json_null();
     if (reason != NULL) {
-        code = ASN1_ENUMERATED_get(reason);
+        code = ASN1_ENUMERATED_get(reason);   /* -1 when out of range */
         if (code < 0 ||
             code >= (long)(sizeof(crl_reasons) / sizeof(crl_reasons[0])) ||
             crl_reasons[code] == NULL) {
-            json_decref(v);
             why_set(why, CW_E_BADREQ, "a reasonCode is not an RFC 5280 "
                                       "CRLReason");
             goto out;
         }
-        json_decref(v);
-        v = json_string(crl_reasons[code]);
     }
-    json_object_set_new(o, "reason", v);
+    json_object_set_new(o, "reason", reason != NULL
+                                         ? json_string(crl_reasons[code])
+                                         : json_null());
     inv = X509_REVOKED_get_ext_d2i(rev, NID_invalidity_date, &crit, NULL);
     if (inv == NULL && crit != -1) {
         why_set(why, CW_E_BADREQ, "an invalidityDate extension is malformed "
@@ -537,8 +534,10 @@ crl_pem(X509_CRL *crl, json_t *o)
         goto out;
     }
     n = BIO_get_mem_data(bio, &p);
-    if (n <= 0 || p == NULL)
+    if (n <= 0 || p == NULL) {
+        log_err("BIO_get_mem_data: no PEM");
         goto out;
+    }
     json_object_set_new(o, "pem", json_stringn(p, (size_t)n));
     err = CW_OK;
 out:

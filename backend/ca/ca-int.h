@@ -33,6 +33,7 @@ enum cw_err ca_chain_load(struct store *db, const struct cw_config *cfg,
                           STACK_OF(X509) **out);
 /* Refuse signing with a CA that cannot sign (why filled). */
 enum cw_err ca_can_sign(const struct ca_row *ca, struct ca_why *why);
+void ca_slugify(const char *name, char *out, size_t n);
 /* A time as SQL DATETIME text "YYYY-MM-DD HH:MM:SS" (UTC, arena). */
 const char *ca_sql_time(struct arena *a, time_t t);
 void ca_why_set(struct ca_why *why, const char *field, const char *fmt, ...)

@@ -207,8 +207,8 @@ ca_can_sign(const struct ca_row *ca, struct ca_why *why)
 }
 
 /* "Example Root CA" -> "example-root-ca" (at most 48 characters). */
-static void
-slugify(const char *name, char *out, size_t n)
+void
+ca_slugify(const char *name, char *out, size_t n)
 {
     size_t o = 0;
     int    dash = 0;
@@ -588,7 +588,7 @@ ca_create(struct store *db, const struct cw_config *cfg,
         BN_free(bn);
         ASN1_INTEGER_free(ai);
     }
-    slugify(in->name, t.slug, sizeof(t.slug));
+    ca_slugify(in->name, t.slug, sizeof(t.slug));
     /* A slug is unique: try "name", "name-2", "name-3"... */
     for (int n = 2;; n++) {
         err = store_tx(db, ca_reserve_body, &t);
@@ -597,7 +597,7 @@ ca_create(struct store *db, const struct cw_config *cfg,
         {
             char base[64];
 
-            slugify(in->name, base, sizeof(base));
+            ca_slugify(in->name, base, sizeof(base));
             snprintf(t.slug, sizeof(t.slug), "%.48s-%d", base, n);
         }
         pki_serial_random(serial);

@@ -66,6 +66,15 @@ enum cw_err ca_create(struct store *db, const struct cw_config *cfg,
                       const struct ca_new *in,
                       const struct store_audit_event *ev, uint64_t *id,
                       struct ca_why *why);
+/* Import a CA certificate (PEM, or base64 of DER, PKCS#7 or PKCS#12 --
+ * password opens the PKCS#12 or key_pem) with or without its key. Its
+ * parent is the certward CA that signed it, if any. CW_E_CONFLICT when
+ * the same certificate is already a CA here. */
+enum cw_err ca_import(struct store *db, const struct cw_config *cfg,
+                      const char *name, const char *data, size_t len,
+                      const char *password, const char *key_pem,
+                      const struct store_audit_event *ev, uint64_t *id,
+                      struct ca_why *why);
 /* The CA as API JSON (with "pem"); CW_E_NOTFOUND. */
 enum cw_err ca_get_json(struct store *db, const struct cw_config *cfg,
                         struct arena *a, uint64_t id, json_t **out);

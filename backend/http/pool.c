@@ -311,9 +311,14 @@ master_run(const struct cw_config *cfg, char *const argv[], int fd,
     const char *oldenv = getenv("CERTWARD_OLD_WORKERS");
     int         stopping = 0;
     long        stop_deadline = 0;
+    struct stat sock_st;
     int         rc = 0;
 
     memset(slots, 0, sizeof(slots));
+    memset(&sock_st, 0, sizeof(sock_st));
+    if (own_socket && cfg->listen[0] == '/' &&
+        stat(cfg->listen, &sock_st) != 0)
+        memset(&sock_st, 0, sizeof(sock_st));
     if (oldenv != NULL) {
         for (const char *p = oldenv; *p != '\0' && nold < POOL_MAX_OLD;) {
             pid_t pid = (pid_t)strtol(p, NULL, 10);
@@ -453,8 +458,15 @@ master_run(const struct cw_config *cfg, char *const argv[], int fd,
             }
         }
     }
-    if (own_socket && cfg->listen[0] == '/')
-        unlink(cfg->listen);
+    /* Remove the socket file only if it is still ours: a server started
+     * since may have bound the same path. */
+    if (own_socket && cfg->listen[0] == '/') {
+        struct stat st;
+
+        if (stat(cfg->listen, &st) == 0 && st.st_ino == sock_st.st_ino &&
+            st.st_dev == sock_st.st_dev)
+            unlink(cfg->listen);
+    }
     close(fd);
     log_notice("certward stopped");
     return rc;

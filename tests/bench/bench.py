@@ -1056,11 +1056,14 @@ def bench_issue(stack, opts):
         lua = run.get("lua", {})
         got201, sent, other = lua.get("got201"), lua.get("sent"), lua.get("other")
         valid, pending, total, distinct = settled_counts(stack, ca_id)
-        # Rows of this CA: the probe request above, every 201, and the POSTs
-        # still in flight when wrk stopped, which certward commits anyway.
+        # Rows of this CA: the probe request above and every 201, plus those
+        # of the POSTs still in flight when wrk stopped that certward
+        # committed anyway (wrk drops them unanswered; nginx may or may not
+        # have passed them on). Fewer rows would be lost certificates, more
+        # would be duplicates.
         in_flight = (sent - got201 - other) if None not in (sent, got201, other) else None
-        expected = None if in_flight is None else 1 + got201 + in_flight
-        ok = (expected is not None and valid == expected and pending == 0
+        late = None if got201 is None else valid - 1 - got201
+        ok = (in_flight is not None and 0 <= late <= in_flight and pending == 0
               and total == valid and distinct == total)
         integrity_ok = integrity_ok and ok
         stack.check_alive()
@@ -1071,13 +1074,13 @@ def bench_issue(stack, opts):
                  "rows": {"valid": valid, "pending": pending, "total": total,
                           "distinct_serials": distinct, "probe": 1, "answered_201": got201,
                           "other_answers": other, "posts_written": sent,
-                          "in_flight_at_stop": in_flight, "expected_valid": expected,
+                          "in_flight_at_stop": in_flight, "committed_in_flight": late,
                           "ok": ok}}
         runs.append(entry)
         log(f"  {conns:>2} clients: {issued_s:,.0f} issued/s  p50 {run['p50_ms']:.1f} ms  "
             f"p99 {run['p99_ms']:.1f} ms  non-2xx {run['non_2xx']}  health "
-            f"{health['rps']:,.0f} req/s  rows valid {valid} = 1 + {got201} + {in_flight} "
-            f"in flight: {'ok' if ok else 'MISMATCH'}")
+            f"{health['rps']:,.0f} req/s  rows valid {valid} = 1 probe + {got201} answered + "
+            f"{late} of {in_flight} in flight: {'ok' if ok else 'MISMATCH'}")
         lines.append(f"{conns:>7} {issued_s:>9,.0f} {run['p50_ms']:>6.1f} ms "
                      f"{run['p99_ms']:>6.1f} ms {got201 or 0:>7} {run['non_2xx']:>7} "
                      f"{run['socket_errors']:>8} {health['rps']:>12,.0f} "
@@ -1087,16 +1090,20 @@ def bench_issue(stack, opts):
     if cpu:
         lines.append(f"CPU per issuance at {best['connections']} clients, us: " + ", ".join(
             f"{g} {v:.0f}" for g, v in cpu.items() if v) + f"; total {sum(cpu.values()):.0f}")
-    lines.append("rows: after each run the CA's certificates rows with status 'valid' equal "
-                 "1 probe + the 201 answers + the POSTs in flight when wrk stopped, no "
-                 "'pending' rows, serials distinct: " + ("yes" if integrity_ok else "NO"))
+    lines.append("rows (SQL, per run): valid = 1 probe + 201 answers + the POSTs in flight "
+                 "when wrk stopped that were committed: " + "; ".join(
+                     f"{r['connections']} clients {r['rows']['valid']} = 1 + "
+                     f"{r['rows']['answered_201']} + {r['rows']['committed_in_flight']} of "
+                     f"{r['rows']['in_flight_at_stop']}" for r in runs)
+                 + "; no 'pending' rows, serials distinct: "
+                 + ("ok" if integrity_ok else "MISMATCH"))
     lines.append(f"durability: innodb_flush_log_at_trx_commit={flush[0]}, "
                  f"log_bin={flush[2]} (every commit fsynced)")
     clean = all(r["wrk"]["non_2xx"] == 0 and r["wrk"]["socket_errors"] == 0 for r in runs)
     goals = [goal(f"issuance >= {ISSUE_GOAL:,} certificates/s", best["issued_per_s"],
                   ISSUE_GOAL, bool(clean and best["issued_per_s"] >= ISSUE_GOAL),
                   f"{best['issued_per_s']:,.0f}/s ({best['connections']} clients)"),
-             goal("issued rows == 201 answers (+ in flight)", integrity_ok, True,
+             goal("no lost or duplicated certificate rows", integrity_ok, True,
                   integrity_ok, "equal" if integrity_ok else "MISMATCH")]
     return {"summary": lines, "goals": goals, "runs": runs,
             "innodb_flush_log_at_trx_commit": int(flush[0])}
