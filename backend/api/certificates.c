@@ -162,6 +162,7 @@ certs_export_post(struct http_req *req, struct http_resp *resp)
     struct store_audit_event ev;
     json_t                  *body;
     const char              *pw;
+    const char              *fmt;
     uint64_t                 id;
     enum cw_err              err;
 
@@ -171,16 +172,18 @@ certs_export_post(struct http_req *req, struct http_resp *resp)
     err = http_req_json(req, fields, 2, &body);
     if (err != CW_OK)
         return err;
-    if (strcmp(jsonx_str(body, "format"), "p12") != 0)
-        return http_fail(req, CW_E_BADREQ, "format", "format must be p12");
+    fmt = jsonx_str(body, "format");
+    if (strcmp(fmt, "p12") != 0 && strcmp(fmt, "pkcs8") != 0)
+        return http_fail(req, CW_E_BADREQ, "format",
+                         "format must be p12 or pkcs8");
     pw = jsonx_str(body, "password");
     if (strlen(pw) < 8)
         return http_fail(req, CW_E_BADREQ, "password",
                          "the export password needs at least 8 "
                          "characters");
     auth_audit_event(req, &ev);
-    err = ca_cert_export_p12(req->db, req->cfg, req->arena, id, pw, &ev,
-                             &resp->body);
+    err = ca_cert_export_key(req->db, req->cfg, req->arena, id, fmt, pw,
+                             &ev, &resp->body);
     if (err == CW_E_NOTFOUND)
         return http_fail(req, err, NULL, "no such certificate");
     if (err == CW_E_CONFLICT)
@@ -189,12 +192,15 @@ certs_export_post(struct http_req *req, struct http_resp *resp)
     if (err != CW_OK)
         return err;
     resp->status = 200;
-    resp->ctype = "application/x-pkcs12";
+    resp->ctype = strcmp(fmt, "p12") == 0 ? "application/x-pkcs12"
+                                          : "application/pkcs8";
     return http_resp_header(req, resp, "Content-Disposition",
                             arena_printf(req->arena,
                                          "attachment; filename=\"cert-%llu"
-                                         ".p12\"",
-                                         (unsigned long long)id));
+                                         ".%s\"",
+                                         (unsigned long long)id,
+                                         strcmp(fmt, "p12") == 0 ? "p12"
+                                                                 : "key"));
 }
 
 static enum cw_err

@@ -151,6 +151,13 @@ enum cw_err ca_cert_export_p12(struct store *db, const struct cw_config *cfg,
                                const char *password,
                                const struct store_audit_event *ev,
                                struct buf *out);
+/* format "p12" (certificate, key and chain) or "pkcs8" (the key alone,
+ * encrypted PKCS#8 PEM); audited. */
+enum cw_err ca_cert_export_key(struct store *db, const struct cw_config *cfg,
+                               struct arena *a, uint64_t id,
+                               const char *format, const char *password,
+                               const struct store_audit_event *ev,
+                               struct buf *out);
 /* RFC 5280 reason name; invalidity "" or SQL DATETIME text. */
 enum cw_err ca_cert_revoke(struct store *db, uint64_t id, const char *reason,
                            const char *invalidity,

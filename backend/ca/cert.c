@@ -804,6 +804,15 @@ ca_cert_export_p12(struct store *db, const struct cw_config *cfg,
                    struct arena *a, uint64_t id, const char *password,
                    const struct store_audit_event *evin, struct buf *out)
 {
+    return ca_cert_export_key(db, cfg, a, id, "p12", password, evin, out);
+}
+
+enum cw_err
+ca_cert_export_key(struct store *db, const struct cw_config *cfg,
+                   struct arena *a, uint64_t id, const char *format,
+                   const char *password, const struct store_audit_event *evin,
+                   struct buf *out)
+{
     X509                    *cert = NULL;
     STACK_OF(X509)          *chain = NULL;
     const uint8_t           *blob = NULL;
@@ -819,8 +828,10 @@ ca_cert_export_p12(struct store *db, const struct cw_config *cfg,
     if (blob == NULL)
         return CW_E_CONFLICT;
     err = signer_key_export(cfg, "certificates", id, blob, blob_len, &key);
-    if (err == CW_OK)
+    if (err == CW_OK && strcmp(format, "p12") == 0)
         err = pki_p12_export(key, cert, chain, password, NULL, out);
+    else if (err == CW_OK)
+        err = pki_key_export_pem(key, password, out);   /* PKCS#8 */
     EVP_PKEY_free(key);
     if (err != CW_OK)
         return err;
@@ -831,7 +842,9 @@ ca_cert_export_p12(struct store *db, const struct cw_config *cfg,
     ev.resource_type = "certificate";
     ev.resource_id = rid;
     ev.outcome = "success";
-    ev.detail = "{\"format\":\"p12\",\"private_key\":true}";
+    ev.detail = strcmp(format, "p12") == 0
+                    ? "{\"format\":\"p12\",\"private_key\":true}"
+                    : "{\"format\":\"pkcs8\",\"private_key\":true}";
     err = store_audit_log(db, &ev);
     if (err != CW_OK)
         buf_cleanup_secret(out);

@@ -178,7 +178,7 @@ def test_decode_csr_bad_signature_is_reported(admin):
 SERIAL_20 = int.from_bytes(b"\x7f" + secrets.token_bytes(19), "big")   # 20 octets
 
 
-def make_crl(entries, number=42, next_update=True, issuer_cn="Decode Test CA"):
+def make_crl(entries, number=42, issuer_cn="Decode Test CA"):
     """A CRL signed by a fresh P-256 key; entries: (serial, date, reason or
     None, invalidity date or None)."""
     key = pk.gen_key("p256")
@@ -186,9 +186,8 @@ def make_crl(entries, number=42, next_update=True, issuer_cn="Decode Test CA"):
     b = (x509.CertificateRevocationListBuilder()
          .issuer_name(x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "certward"),
                                  x509.NameAttribute(NameOID.COMMON_NAME, issuer_cn)]))
-         .last_update(now - datetime.timedelta(hours=1)))
-    if next_update:
-        b = b.next_update(now + datetime.timedelta(days=7))
+         .last_update(now - datetime.timedelta(hours=1))
+         .next_update(now + datetime.timedelta(days=7)))
     if number is not None:
         b = b.add_extension(x509.CRLNumber(number), critical=False)
     for serial, when, reason, invalid in entries:
@@ -261,11 +260,11 @@ def test_decode_crl_pem_and_der(admin):
             detail="not a well-formed X.509 certificate")
 
 
-def test_decode_crl_without_entries_number_or_next_update(admin):
-    crl, _ = make_crl([], number=None, next_update=False)
+def test_decode_crl_without_entries_or_number(admin):
+    crl, _ = make_crl([], number=None)
     d = decode(admin, crl.public_bytes(serialization.Encoding.PEM).decode(), type="crl")
     assert d["revoked"] == [] and d["revoked_count"] == 0 and d["truncated"] is False, d
-    assert d["crl_number"] is None and d["next_update"] is None, d
+    assert d["crl_number"] is None and d["next_update"] is not None, d
 
 
 def test_decode_crl_many_entries(admin):
