@@ -82,3 +82,26 @@ CREATE TABLE IF NOT EXISTS certificate_names (
     CONSTRAINT certificate_names_cert_fk FOREIGN KEY (cert_id)
         REFERENCES certificates (id) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+-- Certificate signing requests kept for review: uploaded, or generated
+-- here with a key (wrapped, bound to the row; moved to the certificate
+-- when the request is signed). status: pending, signed, rejected.
+CREATE TABLE IF NOT EXISTS csrs (
+    id              BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    name            VARCHAR(128) NOT NULL DEFAULT '',
+    status          VARCHAR(16) NOT NULL DEFAULT 'pending',
+    subject_dn      VARCHAR(1024) NOT NULL DEFAULT '',
+    common_name     VARCHAR(255) NOT NULL DEFAULT '',
+    key_type        VARCHAR(16) NOT NULL DEFAULT '',
+    der             BLOB NOT NULL,
+    key_wrapped     VARBINARY(16384) NULL,
+    certificate_id  BIGINT UNSIGNED NULL,
+    reject_reason   VARCHAR(255) NULL,
+    created_by      VARCHAR(64) NOT NULL DEFAULT '',
+    created_at      DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
+    updated_at      DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
+    KEY csrs_status (status, id),
+    KEY csrs_cn (common_name),
+    CONSTRAINT csrs_cert_fk FOREIGN KEY (certificate_id)
+        REFERENCES certificates (id) ON DELETE SET NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;

@@ -23,6 +23,7 @@ extern const struct http_route_table api_system_table;
 extern const struct http_route_table api_cas_table;
 extern const struct http_route_table api_certificates_table;
 extern const struct http_route_table api_templates_table;
+extern const struct http_route_table api_csrs_table;
 extern const struct http_route_table api_tools_table;
 extern const struct http_route_table api_dashboard_table;
 

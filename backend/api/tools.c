@@ -267,8 +267,9 @@ der_span_check(struct http_req *req, const uint8_t *p, size_t len,
     if (body < len - hdr) {
         why->err = CW_E_BADREQ;
         why->msg = arena_printf(req->arena,
-                                "%zu trailing bytes after the DER object",
-                                len - hdr - body);
+                                "%zu trailing byte%s after the DER object",
+                                len - hdr - body,
+                                len - hdr - body == 1 ? "" : "s");
         return why->err;
     }
     return CW_OK;
@@ -548,7 +549,9 @@ out:
 /* issuer, this_update, next_update, crl_number, delta_base, the revoked
  * entries (at most LIM_CRL_ENTRIES_SHOWN, then "truncated": true) and
  * revoked_count. The signature is not checked: we do not know the issuer
- * certificate. */
+ * certificate. (An entry takes at least 20 octets, so today's
+ * LIM_DECODE_INPUT stays below the listing cap; the cap keeps the answer
+ * bounded should the input cap grow.) */
 static enum cw_err
 decode_crl(const uint8_t *der, size_t len, json_t **out,
            struct decode_why *why)

@@ -33,6 +33,9 @@ enum cw_err ca_chain_load(struct store *db, const struct cw_config *cfg,
                           STACK_OF(X509) **out);
 /* Refuse signing with a CA that cannot sign (why filled). */
 enum cw_err ca_can_sign(const struct ca_row *ca, struct ca_why *why);
+/* A CSR from PEM or base64 DER text. */
+enum cw_err ca_csr_load(const uint8_t *p, size_t len, X509_REQ **out,
+                        struct ca_why *why);
 void ca_slugify(const char *name, char *out, size_t n);
 /* A time as SQL DATETIME text "YYYY-MM-DD HH:MM:SS" (UTC, arena). */
 const char *ca_sql_time(struct arena *a, time_t t);

@@ -86,6 +86,35 @@ enum cw_err ca_export(struct store *db, const struct cw_config *cfg,
                       struct arena *a, uint64_t id, const char *format,
                       struct buf *out, const char **ctype);
 
+/* ---- stored requests (/api/v2/csrs) ---------------------------------- */
+
+enum cw_err ca_csr_upload(struct store *db, const struct cw_config *cfg,
+                          const char *name, const uint8_t *p, size_t len,
+                          const struct store_audit_event *ev, uint64_t *id,
+                          struct ca_why *why);
+/* A new key (kept wrapped until the request is signed) and a request. */
+enum cw_err ca_csr_generate(struct store *db, const struct cw_config *cfg,
+                            const char *name, json_t *subject, json_t *sans,
+                            json_t *keyspec,
+                            const struct store_audit_event *ev, uint64_t *id,
+                            struct ca_why *why);
+enum cw_err ca_csr_get_json(struct store *db, struct arena *a, uint64_t id,
+                            json_t **out);
+enum cw_err ca_csr_list_json(struct store *db, struct arena *a,
+                             const char *status, const char *q,
+                             uint64_t page, uint64_t per_page, json_t **out,
+                             uint64_t *total, struct ca_why *why);
+enum cw_err ca_csr_sign(struct store *db, const struct cw_config *cfg,
+                        uint64_t id, uint64_t ca_id,
+                        const char *template_name, unsigned validity_days,
+                        const struct store_audit_event *ev,
+                        uint64_t *cert_id, struct ca_why *why);
+enum cw_err ca_csr_reject(struct store *db, uint64_t id, const char *reason,
+                          const struct store_audit_event *ev,
+                          struct ca_why *why);
+enum cw_err ca_csr_delete(struct store *db, uint64_t id,
+                          const struct store_audit_event *ev);
+
 /* Take a CA offline: mode "password_protected" (key re-wrapped under the
  * password) or "file_exported" (pem receives the encrypted PKCS#8 key,
  * which is removed from the database). The password must pass the
@@ -116,10 +145,16 @@ struct ca_issue_req {
     json_t     *subject;         /* may be NULL with a CSR               */
     json_t     *sans;            /* may be NULL                          */
     json_t     *key;             /* server-generated key spec, or NULL   */
-    const uint8_t *csr;          /* PEM or DER CSR, or NULL              */
+    const uint8_t *csr;          /* PEM or base64 DER CSR, or NULL       */
+    int         csr_der;         /* csr is raw DER (a stored request)    */
     size_t      csr_len;
     unsigned    validity_days;
     uint64_t    renewed_from;    /* 0, or the certificate renewed        */
+    /* The key of a request generated here (csrs row), moved to the new
+     * certificate. */
+    const uint8_t *csr_key;
+    size_t      csr_key_len;
+    uint64_t    csr_id;
 };
 
 enum cw_err ca_issue(struct store *db, const struct cw_config *cfg,

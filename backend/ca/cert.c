@@ -122,8 +122,9 @@ x509_free_fn(void *p)
 }
 
 /* "csr" may be PEM, or base64 of DER (with or without line breaks). */
-static enum cw_err
-csr_load(const uint8_t *p, size_t len, X509_REQ **out, struct ca_why *why)
+enum cw_err
+ca_csr_load(const uint8_t *p, size_t len, X509_REQ **out,
+            struct ca_why *why)
 {
     enum cw_err    err;
     unsigned char *der = NULL;
@@ -376,7 +377,13 @@ ca_issue(struct store *db, const struct cw_config *cfg,
 
     /* The subject's key. */
     if (in->csr != NULL) {
-        err = csr_load(in->csr, in->csr_len, &csr, why);
+        if (in->csr_der) {
+            err = pki_csr_parse_der(in->csr, in->csr_len, &csr);
+            if (err != CW_OK)
+                ca_why_set(why, "csr", "the stored request does not parse");
+        } else {
+            err = ca_csr_load(in->csr, in->csr_len, &csr, why);
+        }
         if (err != CW_OK)
             goto out;
         pub = pki_csr_pubkey_get(csr);
@@ -510,6 +517,12 @@ ca_issue(struct store *db, const struct cw_config *cfg,
     }
     if (key != NULL) {
         err = signer_key_wrap(cfg, "certificates", t.id, key, &wrapped);
+        if (err != CW_OK)
+            goto out;
+    } else if (in->csr_key != NULL) {
+        err = signer_key_rebind(cfg, "csrs", in->csr_id, "certificates",
+                                t.id, in->csr_key, in->csr_key_len,
+                                &wrapped);
         if (err != CW_OK)
             goto out;
     }

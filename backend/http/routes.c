@@ -16,6 +16,7 @@ const struct http_route_table *const http_tables[] = {
     &api_cas_table,
     &api_certificates_table,
     &api_templates_table,
+    &api_csrs_table,
     &api_tools_table,
     &api_dashboard_table,
     NULL,

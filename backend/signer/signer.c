@@ -187,3 +187,23 @@ signer_key_export_pem(const struct cw_config *cfg, const char *table,
     EVP_PKEY_free(key);
     return err;
 }
+
+enum cw_err
+signer_key_rebind(const struct cw_config *cfg, const char *from_table,
+                  uint64_t from_id, const char *to_table, uint64_t to_id,
+                  const uint8_t *blob, size_t len, struct buf *out)
+{
+    struct buf  der;
+    char        from[96];
+    char        to[96];
+    enum cw_err err;
+
+    buf_init(&der, 65536);
+    key_ad(from_table, from_id, from, sizeof(from));
+    key_ad(to_table, to_id, to, sizeof(to));
+    err = signer_unwrap(cfg->master_key, from, blob, len, &der);
+    if (err == CW_OK)
+        err = signer_wrap(cfg->master_key, to, der.p, der.len, out);
+    buf_cleanup_secret(&der);
+    return err;
+}

@@ -32,6 +32,14 @@ enum cw_err signer_key_export(const struct cw_config *cfg, const char *table,
                               uint64_t id, const uint8_t *blob, size_t len,
                               EVP_PKEY **out);
 
+/* Move a wrapped key from one row to another (a generated CSR's key to
+ * the certificate issued for it): unwrapped and wrapped again, bound to
+ * the new row. */
+enum cw_err signer_key_rebind(const struct cw_config *cfg,
+                              const char *from_table, uint64_t from_id,
+                              const char *to_table, uint64_t to_id,
+                              const uint8_t *blob, size_t len,
+                              struct buf *out);
 /* Offline CAs. An operator password protects the key instead of the
  * master key: the blob becomes "cwpw" | t (4) | m KiB (4) | p (1) |
  * salt (16) | wrap under Argon2id(password, salt), still bound to the

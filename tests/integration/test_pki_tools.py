@@ -314,7 +314,7 @@ def test_decode_refuses_bad_input(admin, leaf):
         ("base64 of text", {"data": b64(b"just some text, not DER")}, "not DER"),
         ("truncated", {"data": b64(der[:-10])}, "truncated DER"),
         ("truncated header", {"data": b64(der[:3])}, "truncated"),
-        ("trailing byte", {"data": b64(der + b"\x00")}, "1 trailing bytes"),
+        ("trailing byte", {"data": b64(der + b"\x00")}, "1 trailing byte after"),
         ("trailing object", {"data": b64(der + der)}, "trailing bytes"),
         ("BER indefinite", {"data": b64(b"\x30\x80" + der[4:] + b"\x00\x00")}, "indefinite"),
         ("sequence of junk", {"data": b64(b"\x30\x03\x02\x01\x05")},

@@ -483,3 +483,90 @@ def blob_column(cw, table, column, row_id):
     return bytes.fromhex(h) if h else b""
 
 
+
+
+# --------------------------------------------------------------------------
+# certificates made here (for import), keys as PEM, renew / offline calls
+
+
+def spki(obj):
+    """DER SubjectPublicKeyInfo of a certificate, a private or a public key."""
+    pub = obj.public_key() if hasattr(obj, "public_key") else obj
+    return pub.public_bytes(serialization.Encoding.DER,
+                            serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def key_pem(key, password=None):
+    """PKCS#8 PEM of a private key (encrypted when password is given)."""
+    enc = (serialization.BestAvailableEncryption(password.encode()) if password
+           else serialization.NoEncryption())
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             enc).decode()
+
+
+def build_cert(key, cn, issuer_key=None, issuer_cert=None, ca=True, path_length=None,
+               days=365, basic_constraints=True, key_usage=None):
+    """A certificate for key made with python-cryptography: self-signed
+    unless issuer_key/issuer_cert are given. ca: basicConstraints cA (when
+    basic_constraints); key_usage: a KeyUsage, default keyCertSign+cRLSign
+    for a CA and digitalSignature otherwise. Returns the certificate."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn),
+                         x509.NameAttribute(NameOID.ORGANIZATION_NAME, "external tests")])
+    issuer = issuer_cert.subject if issuer_cert is not None else subject
+    signer = issuer_key if issuer_key is not None else key
+    b = (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer)
+         .public_key(key.public_key()).serial_number(x509.random_serial_number())
+         .not_valid_before(now - datetime.timedelta(minutes=5))
+         .not_valid_after(now + datetime.timedelta(days=days)))
+    if basic_constraints:
+        b = b.add_extension(x509.BasicConstraints(ca=ca, path_length=path_length if ca else None),
+                            critical=True)
+    if key_usage is None:
+        key_usage = x509.KeyUsage(digital_signature=not ca, content_commitment=False,
+                                  key_encipherment=False, data_encipherment=False,
+                                  key_agreement=False, key_cert_sign=ca, crl_sign=ca,
+                                  encipher_only=False, decipher_only=False)
+    b = b.add_extension(key_usage, critical=True)
+    b = b.add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()),
+                        critical=False)
+    b = b.add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
+        signer.public_key()), critical=False)
+    return b.sign(signer, _sign_hash(signer))
+
+
+def der_of(c):
+    return c.public_bytes(serialization.Encoding.DER)
+
+
+def import_ca(client, certificate, name=None, status=201, **extra):
+    """POST /api/v2/cas/import; certificate: PEM text, or bytes (sent as
+    base64). Returns the "data" member (asserting status)."""
+    if isinstance(certificate, bytes):
+        certificate = base64.b64encode(certificate).decode()
+    body = {"name": name or unique_name("Imported CA"), "certificate": certificate}
+    body.update(extra)
+    return idn.data(client.post(API + "/cas/import", json=body), status)
+
+
+def ca_offline(client, ca_id, mode, password, status=200):
+    body = {"mode": mode, "password": password}
+    return idn.data(client.post(f"{API}/cas/{ca_id}/offline", json=body), status)
+
+
+def ca_restore(client, ca_id, password, key_pem_text=None, status=200):
+    body = {"password": password}
+    if key_pem_text is not None:
+        body["key_pem"] = key_pem_text
+    return idn.data(client.post(f"{API}/cas/{ca_id}/restore", json=body), status)
+
+
+def renew(client, cert_id, body=None, status=201):
+    """POST /api/v2/certificates/{id}/renew, without a body when body is None."""
+    path = f"{API}/certificates/{cert_id}/renew"
+    r = client.post(path) if body is None else client.post(path, json=body)
+    return idn.data(r, status)
+
+
+def lifetime_days(c):
+    return (utc(c, "not_valid_after") - utc(c, "not_valid_before")).total_seconds() / 86400

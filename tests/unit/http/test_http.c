@@ -178,8 +178,8 @@ route_problem(const struct http_route *r)
         return "authenticated route without a permission";
     if (r->perm != NULL && !perm_valid(r->perm))
         return "permission is not action:resource";
-    if (r->body_max > LIM_BODY_JSON)
-        return "body cap over LIM_BODY_JSON";
+    if (r->body_max > LIM_BODY_MAX)
+        return "body cap over LIM_BODY_MAX";
     if (strstr(r->pattern, "//") != NULL)
         return "empty segment in pattern";
     if (strlen(r->pattern) > 1 && r->pattern[strlen(r->pattern) - 1] == '/')
@@ -280,7 +280,7 @@ static const struct bad_routes_case bad_routes[] = {
                   dummy_handler, AUTH_PUBLIC, NULL, 0, RL_DEFAULT },
       "too many {params}" },
     { __LINE__, { HTTP_M_POST, "/api/x", dummy_handler, AUTH_PUBLIC, NULL,
-                  LIM_BODY_JSON + 1, RL_DEFAULT }, "body cap" },
+                  LIM_BODY_MAX + 1, RL_DEFAULT }, "body cap" },
 };
 
 START_TEST(test_route_checker)
