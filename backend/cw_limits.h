@@ -18,6 +18,7 @@
 #define LIM_BODY_JSON_SMALL (16u * 1024)   /* login, small settings bodies  */
 #define LIM_BODY_JSON       (64u * 1024)   /* ordinary REST JSON bodies     */
 #define LIM_BODY_MAX        (2u * 1024 * 1024) /* no route takes more      */
+#define LIM_BODY_CHAIN      (256u * 1024)  /* a PEM certificate chain    */
 #define LIM_RESP_BODY       (64u * 1024 * 1024) /* a buffered response      */
 #define LIM_RESP_HEADERS    16      /* extra response headers                */
 #define LIM_REQUEST_ID      32      /* request id characters                 */

@@ -140,6 +140,109 @@ cas_export(struct http_req *req, struct http_resp *resp)
 }
 
 static enum cw_err
+cas_create_csr(struct http_req *req, struct http_resp *resp)
+{
+    static const struct jsonx_field fields[] = {
+        { "name", JSONX_STRING, 1, 128, 0, 0 },
+        { "subject", JSONX_OBJECT, 1, 0, 0, 0 },
+        { "key", JSONX_OBJECT, 1, 0, 0, 0 },
+        { "path_length", JSONX_INT, 0, 0, 0, 32 },
+    };
+    struct store_audit_event ev;
+    struct ca_why            why = { "", "" };
+    struct buf               pem;
+    json_t                  *body;
+    json_t                  *out = NULL;
+    json_t                  *pl;
+    uint64_t                 id = 0;
+    enum cw_err              err;
+
+    err = http_req_json(req, fields, 4, &body);
+    if (err != CW_OK)
+        return err;
+    if (jsonx_str(body, "name")[0] == '\0')
+        return http_fail(req, CW_E_BADREQ, "name", "name must not be empty");
+    pl = json_object_get(body, "path_length");
+    auth_audit_event(req, &ev);
+    err = ca_create_external(req->db, req->cfg, jsonx_str(body, "name"),
+                             json_object_get(body, "subject"),
+                             json_object_get(body, "key"),
+                             json_is_integer(pl) ? (int)json_integer_value(pl)
+                                                 : -1,
+                             &ev, &id, &why);
+    if (err != CW_OK)
+        return api_ca_fail(req, err, &why);
+    err = ca_get_json(req->db, req->cfg, req->arena, id, &out);
+    if (err != CW_OK)
+        return err;
+    buf_init(&pem, 65536);
+    err = ca_external_csr(req->db, req->arena, id, &pem, &why);
+    if (err == CW_OK)
+        json_object_set_new(out, "csr",
+                            json_stringn((const char *)pem.p, pem.len));
+    buf_cleanup(&pem);
+    if (err != CW_OK) {
+        json_decref(out);
+        return err;
+    }
+    return http_resp_data(resp, 201, out, NULL);
+}
+
+static enum cw_err
+cas_csr_get(struct http_req *req, struct http_resp *resp)
+{
+    struct ca_why why = { "", "" };
+    uint64_t      id;
+    enum cw_err   err;
+
+    err = http_req_path_u64(req, "id", &id);
+    if (err != CW_OK)
+        return err;
+    err = ca_external_csr(req->db, req->arena, id, &resp->body, &why);
+    if (err == CW_E_NOTFOUND)
+        return http_fail(req, err, NULL, "no such CA");
+    if (err != CW_OK)
+        return api_ca_fail(req, err, &why);
+    resp->status = 200;
+    resp->ctype = "application/pkcs10";
+    return CW_OK;
+}
+
+static enum cw_err
+cas_install(struct http_req *req, struct http_resp *resp)
+{
+    static const struct jsonx_field fields[] = {
+        { "certificate", JSONX_TEXT, 1, LIM_BODY_CHAIN, 0, 0 },
+    };
+    struct store_audit_event ev;
+    struct ca_why            why = { "", "" };
+    json_t                  *body;
+    json_t                  *out = NULL;
+    const char              *text;
+    uint64_t                 id;
+    enum cw_err              err;
+
+    err = http_req_path_u64(req, "id", &id);
+    if (err != CW_OK)
+        return err;
+    err = http_req_json(req, fields, 1, &body);
+    if (err != CW_OK)
+        return err;
+    text = jsonx_str(body, "certificate");
+    auth_audit_event(req, &ev);
+    err = ca_external_install(req->db, req->cfg, id, text, strlen(text), &ev,
+                              &why);
+    if (err == CW_E_NOTFOUND && why.msg[0] == '\0')
+        return http_fail(req, err, NULL, "no such CA");
+    if (err != CW_OK)
+        return api_ca_fail(req, err, &why);
+    err = ca_get_json(req->db, req->cfg, req->arena, id, &out);
+    if (err != CW_OK)
+        return err;
+    return http_resp_data(resp, 200, out, NULL);
+}
+
+static enum cw_err
 cas_import(struct http_req *req, struct http_resp *resp)
 {
     static const struct jsonx_field fields[] = {
@@ -287,6 +390,14 @@ static const struct http_route routes[] = {
     { .methods = HTTP_M_POST, .pattern = "/api/v2/cas",
       .handler = cas_create, .auth = AUTH_USER, .perm = "write:cas",
       .body_max = LIM_BODY_JSON },
+    { .methods = HTTP_M_POST, .pattern = "/api/v2/cas/csr",
+      .handler = cas_create_csr, .auth = AUTH_USER, .perm = "write:cas",
+      .body_max = LIM_BODY_JSON },
+    { .methods = HTTP_M_GET, .pattern = "/api/v2/cas/{id}/csr",
+      .handler = cas_csr_get, .auth = AUTH_USER, .perm = "read:cas" },
+    { .methods = HTTP_M_POST, .pattern = "/api/v2/cas/{id}/certificate",
+      .handler = cas_install, .auth = AUTH_USER, .perm = "write:cas",
+      .body_max = LIM_BODY_CHAIN },
     { .methods = HTTP_M_POST, .pattern = "/api/v2/cas/import",
       .handler = cas_import, .auth = AUTH_USER, .perm = "write:cas",
       .body_max = LIM_BODY_IMPORT },

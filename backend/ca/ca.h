@@ -75,6 +75,21 @@ enum cw_err ca_import(struct store *db, const struct cw_config *cfg,
                       const char *password, const char *key_pem,
                       const struct store_audit_event *ev, uint64_t *id,
                       struct ca_why *why);
+/* An intermediate signed elsewhere: the key is made here, the CA waits
+ * ("awaiting_certificate") with a CSR (ca_external_csr) until the signed
+ * certificate is installed (ca_external_install). */
+enum cw_err ca_create_external(struct store *db, const struct cw_config *cfg,
+                               const char *name, json_t *subject,
+                               json_t *keyspec, int path_len,
+                               const struct store_audit_event *ev,
+                               uint64_t *id, struct ca_why *why);
+enum cw_err ca_external_csr(struct store *db, struct arena *a, uint64_t id,
+                            struct buf *pem, struct ca_why *why);
+enum cw_err ca_external_install(struct store *db,
+                                const struct cw_config *cfg, uint64_t id,
+                                const char *text, size_t len,
+                                const struct store_audit_event *ev,
+                                struct ca_why *why);
 /* The CA as API JSON (with "pem"); CW_E_NOTFOUND. */
 enum cw_err ca_get_json(struct store *db, const struct cw_config *cfg,
                         struct arena *a, uint64_t id, json_t **out);

@@ -570,3 +570,73 @@ def renew(client, cert_id, body=None, status=201):
 
 def lifetime_days(c):
     return (utc(c, "not_valid_after") - utc(c, "not_valid_before")).total_seconds() / 86400
+
+
+# --------------------------------------------------------------------------
+# stored requests (/api/v2/csrs)
+
+
+def upload_csr(client, csr, name=None, status=201):
+    """POST /api/v2/csrs; csr: PEM text, or DER bytes (sent as base64).
+    Returns the "data" member (asserting status)."""
+    if isinstance(csr, bytes):
+        csr = base64.b64encode(csr).decode()
+    body = {"csr": csr}
+    if name is not None:
+        body["name"] = name
+    return idn.data(client.post(API + "/csrs", json=body), status)
+
+
+def generate_csr(client, subject=None, sans=None, key=None, name=None, status=201):
+    """POST /api/v2/csrs/generate (a P-256 key unless key is given)."""
+    body = {"key": key or KEY_SPECS["p256"]}
+    if subject is not None:
+        body["subject"] = subject
+    if sans is not None:
+        body["sans"] = sans
+    if name is not None:
+        body["name"] = name
+    return idn.data(client.post(API + "/csrs/generate", json=body), status)
+
+
+def sign_csr(client, csr_id, ca_id, template="server", validity_days=30, status=201):
+    """POST /api/v2/csrs/{id}/sign; returns the certificate ("data")."""
+    body = {"ca_id": ca_id, "template": template, "validity_days": validity_days}
+    return idn.data(client.post(f"{API}/csrs/{csr_id}/sign", json=body), status)
+
+
+def upn_name(value):
+    """A UPN otherName (Microsoft, UTF8String) for a CSR's subjectAltName."""
+    raw = value.encode("utf-8")
+    assert len(raw) < 128
+    return x509.OtherName(UPN_OID, b"\x0c" + bytes([len(raw)]) + raw)
+
+
+def csr_of(pem_text):
+    if isinstance(pem_text, str):
+        pem_text = pem_text.encode()
+    return x509.load_pem_x509_csr(pem_text)
+
+
+def assert_wrapped_key(blob, what="key_wrapped"):
+    """A wrapped key at rest: present, no PEM, no DER PKCS#8, longer than
+    nonce + tag."""
+    assert blob, f"{what}: no key_wrapped"
+    assert b"BEGIN" not in blob and b"PRIVATE" not in blob, f"{what}: PEM at rest"
+    assert not looks_like_pkcs8_der(blob), f"{what}: DER PKCS#8 at rest: {blob[:16].hex()}"
+    assert len(blob) > 41, f"{what}: too short to be a wrapped key"
+
+
+def private_key_bytes(key):
+    """Secret numbers of a private key as big-endian bytes (to look for in
+    stored blobs)."""
+    if isinstance(key, ec.EllipticCurvePrivateKey):
+        d = key.private_numbers().private_value
+        return [d.to_bytes((key.curve.key_size + 7) // 8, "big")]
+    if isinstance(key, rsa.RSAPrivateKey):
+        n = key.private_numbers()
+        return [v.to_bytes((v.bit_length() + 7) // 8, "big") for v in (n.d, n.p, n.q)]
+    if isinstance(key, ed25519.Ed25519PrivateKey):
+        return [key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
+                                  serialization.NoEncryption())]
+    return []

@@ -1,0 +1,766 @@
+"""PKI: requests kept for review (/api/v2/csrs): upload (PEM and base64 DER),
+generation with a server-side key that stays wrapped, the decoded view,
+listing with paging and filters, signing with a CA and template (a
+generated key moves to the certificate and can be exported as PKCS#12),
+rejection, deletion, permissions, audit rows, and bad input on every route
+that is refused without storing anything.
+
+Certificates are checked with python-cryptography and `openssl verify`.
+Runs on the session stack; the exact list totals on a private stack.
+"""
+
+import base64
+import json
+import secrets
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509.oid import ExtendedKeyUsageOID
+
+import expect
+import identity as idn
+import pki_helpers as pk
+from identity import API
+
+CSRS = API + "/csrs"
+CERTS = API + "/certificates"
+TABLES = ("csrs", "certificates")
+SERVER = ExtendedKeyUsageOID.SERVER_AUTH
+P12_PASSWORD = "Csr-Export-1234!"
+KEY_TYPES = {"rsa2048": "rsa2048", "p256": "ec-p256", "p384": "ec-p384",
+             "ed25519": "ed25519"}
+
+
+@pytest.fixture(scope="module")
+def admin(session_stack):
+    return idn.session_admin(session_stack)
+
+
+@pytest.fixture(scope="module")
+def viewer(admin):
+    return idn.login_new(admin, role="viewer", prefix="pkirv")
+
+
+@pytest.fixture(scope="module")
+def operator(admin):
+    return idn.login_new(admin, role="operator", prefix="pkiro")
+
+
+@pytest.fixture(scope="module")
+def chain(admin):
+    """An RSA root and a P-256 issuing CA under it."""
+    root = pk.create_ca(admin, name=pk.unique_name("CSR Root"), key=pk.KEY_SPECS["rsa2048"],
+                        path_length=1, validity_days=3650)
+    inter = pk.create_ca(admin, name=pk.unique_name("CSR Issuing"), type="intermediate",
+                         parent_id=root["id"], key=pk.KEY_SPECS["p256"], path_length=0,
+                         validity_days=1825)
+    return {"root": root, "inter": inter, "root_cert": pk.cert(root["pem"]),
+            "inter_cert": pk.cert(inter["pem"])}
+
+
+def _verify(chain, pem, purpose="serverAuth"):
+    r = pk.openssl_verify(chain["root"]["pem"], pem, [chain["inter"]["pem"]],
+                          purpose={"serverAuth": "sslserver",
+                                   "clientAuth": "sslclient"}.get(purpose))
+    assert r.returncode == 0 and r.stdout.strip().endswith(": OK"), \
+        f"openssl verify failed ({r.returncode}):\n{r.stdout}\n{r.stderr}"
+
+
+def _csr_row(cw, csr_id):
+    """status, certificate_id, reject_reason and whether key_wrapped is set,
+    straight from the table."""
+    rows = cw.sql("SELECT status, certificate_id, reject_reason, key_wrapped IS NOT NULL "
+                  f"FROM csrs WHERE id = {int(csr_id)}")
+    if not rows:
+        return None
+    status, cert_id, reason, has_key = rows[0]
+    return {"status": status, "certificate_id": cert_id, "reject_reason": reason,
+            "key_wrapped": has_key == "1"}
+
+
+def _refused(client, cw, method, path, body, status, field=None, code=None, raw=False):
+    """A request that must be refused (4xx problem, naming field when given)
+    without adding or changing a row of csrs or certificates."""
+    before = pk.counts(cw, TABLES)
+    snapshot = cw.sql("SELECT id, status, COALESCE(certificate_id, ''), "
+                      "key_wrapped IS NOT NULL FROM csrs ORDER BY id")
+    what = f"{method} {path} {str(body)[:200]}"
+    if raw:
+        r = client.request(method, path, data=body,
+                           headers={"Content-Type": "application/json"})
+    elif body is None:
+        r = client.request(method, path)
+    else:
+        r = client.request(method, path, json=body)
+    expect.not_5xx(r, what)
+    if isinstance(status, tuple):
+        assert r.status_code in status, f"{what}: {idn.describe(r)}"
+        status = r.status_code
+    try:
+        doc = expect.problem(r, status, code)
+    except AssertionError as e:
+        raise AssertionError(f"{what}: {e}") from None
+    if field is not None:
+        assert doc.get("field") == field, f"{what}: problem should name {field}: {doc}"
+    assert pk.counts(cw, TABLES) == before, f"{what}: a refused request stored something"
+    assert cw.sql("SELECT id, status, COALESCE(certificate_id, ''), key_wrapped IS NOT NULL "
+                  "FROM csrs ORDER BY id") == snapshot, f"{what}: a refused request changed csrs"
+    return doc
+
+
+def _flip_signature(der):
+    der = bytearray(der)
+    der[-3] ^= 0x01
+    return bytes(der)
+
+
+def _sans_set(sans):
+    return {(s["type"], s["value"]) for s in sans}
+
+
+# --------------------------------------------------------------------------
+# upload
+
+
+UPLOADS = [("rsa2048", "pem"), ("rsa2048", "der"), ("p256", "pem"), ("p256", "der"),
+           ("ed25519", "pem"), ("ed25519", "der")]
+
+
+@pytest.mark.parametrize("kind,form", UPLOADS, ids=[f"{k}-{f}" for k, f in UPLOADS])
+def test_upload(admin, cw, kind, form):
+    key = pk.gen_key(kind)
+    cn = f"up-{kind}-{secrets.token_hex(3)}.example.com"
+    upn = f"svc-{secrets.token_hex(2)}@corp.example.com"
+    gens = [x509.DNSName(cn), x509.DNSName("alt." + cn),
+            x509.IPAddress(pk.ip("192.0.2.10")), x509.RFC822Name("ops@example.com"),
+            pk.upn_name(upn)]
+    der = pk.make_csr(key, cn, gens, der=True)
+    name = f"upload {kind} {form}"
+    before = pk.counts(cw, TABLES)
+    d = pk.upload_csr(admin, der if form == "der" else pk.der_to_pem(der), name=name)
+    assert pk.counts(cw, TABLES) == dict(before, csrs=before["csrs"] + 1)
+    assert d["status"] == "pending", d
+    assert d["has_private_key"] is False, d
+    assert d["certificate_id"] is None and d["reject_reason"] is None, d
+    assert d["name"] == name and d["created_by"] == admin.username, d
+    assert d["key_type"] == KEY_TYPES[kind], d
+    assert pk.parse_time(d["created_at"]), d
+    dec = d["decoded"]
+    assert dec["subject"] == {"CN": cn}, dec
+    assert _sans_set(dec["sans"]) == {("dns", cn), ("dns", "alt." + cn), ("ip", "192.0.2.10"),
+                                      ("email", "ops@example.com"), ("upn", upn)}, dec["sans"]
+    assert dec["key"]["type"] == pk.key_kind(key.public_key()), dec
+    if kind == "rsa2048":
+        assert dec["key"]["bits"] == 2048, dec
+    if kind == "p256":
+        assert dec["key"].get("curve") == "P-256", dec
+    # the PEM is the request as uploaded, byte for byte
+    assert pk.pem_to_der(d["pem"]) == der
+    csr = pk.csr_of(d["pem"])
+    assert csr.is_signature_valid
+    assert pk.spki(csr) == pk.spki(key)
+    assert "PRIVATE KEY" not in json.dumps(d)
+    # GET shows the same
+    got = idn.data(admin.get(f"{CSRS}/{d['id']}"))
+    assert got == d, (got, d)
+    row = _csr_row(cw, d["id"])
+    assert row == {"status": "pending", "certificate_id": None, "reject_reason": None,
+                   "key_wrapped": False}, row
+    assert pk.blob_column(cw, "csrs", "der", d["id"]) == der
+
+
+def test_upload_without_subject_and_new_label(admin):
+    """A subject-less request (SANs only) and the NEW CERTIFICATE REQUEST
+    label are accepted."""
+    key = pk.gen_key("p256")
+    der = pk.make_csr(key, None, [x509.DNSName("nosubject.example.net")], der=True)
+    pem = pk.der_to_pem(der, "NEW CERTIFICATE REQUEST")
+    d = pk.upload_csr(admin, pem)
+    assert d["status"] == "pending" and d["decoded"]["subject"] == {}, d
+    assert d["decoded"]["sans"] == [{"type": "dns", "value": "nosubject.example.net"}], d
+    assert pk.pem_to_der(d["pem"]) == der
+
+
+def _bad_csrs():
+    good_key = pk.gen_key("p256")
+    good = pk.make_csr(good_key, "bad.example.com", [x509.DNSName("bad.example.com")],
+                       der=True)
+    ed = pk.make_csr(pk.gen_key("ed25519"), "bad-ed.example.com",
+                     [x509.DNSName("bad-ed.example.com")], der=True)
+    b64 = lambda raw: base64.b64encode(raw).decode()  # noqa: E731
+    return {
+        "garbage": "!!!not base64 at all!!!",
+        "random base64": b64(secrets.token_bytes(300)),
+        "garbage PEM": "-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE "
+                       "REQUEST-----\n",
+        "truncated DER": b64(good[:-10]),
+        "truncated PEM": pk.der_to_pem(good[:-10]),
+        "trailing byte DER": b64(good + b"\x00"),
+        "trailing byte PEM": pk.der_to_pem(good + b"\x00"),
+        "flipped signature byte": pk.der_to_pem(_flip_signature(good)),
+        "flipped signature byte (Ed25519, DER)": b64(_flip_signature(ed)),
+        "RSA 1024": pk.make_csr(rsa.generate_private_key(65537, 1024), "weak.example.com",
+                                [x509.DNSName("weak.example.com")]),
+        "secp256k1": pk.make_csr(pk.gen_key("secp256k1"), "k1.example.com",
+                                 [x509.DNSName("k1.example.com")]),
+        "a certificate": pk.to_pem(pk.build_cert(pk.gen_key("p256"), "not a request")),
+        "empty": "",
+        "whitespace": "   \n  ",
+    }
+
+
+def test_bad_csrs_are_refused(admin, cw):
+    for what, csr in _bad_csrs().items():
+        try:
+            _refused(admin, cw, "POST", CSRS, {"csr": csr}, 400, field="csr")
+        except AssertionError as e:
+            raise AssertionError(f"{what}: {e}") from None
+
+
+# --------------------------------------------------------------------------
+# generate
+
+
+GENERATE = ["p256", "rsa2048", "ed25519", "p384"]
+
+
+@pytest.mark.parametrize("kind", GENERATE)
+def test_generate(admin, cw, kind):
+    cn = f"gen-{kind}-{secrets.token_hex(3)}.example.com"
+    upn = f"gen-{secrets.token_hex(2)}@corp.example.com"
+    sans = [{"type": "dns", "value": cn}, {"type": "ip", "value": "2001:db8::5"},
+            {"type": "upn", "value": upn}]
+    subject = {"CN": cn, "O": "certward tests", "C": "DE"}
+    before = pk.counts(cw, TABLES)
+    d = pk.generate_csr(admin, subject=subject, sans=sans, key=pk.KEY_SPECS[kind],
+                        name=f"gen {kind}")
+    assert pk.counts(cw, TABLES) == dict(before, csrs=before["csrs"] + 1)
+    assert d["status"] == "pending" and d["has_private_key"] is True, d
+    assert d["key_type"] == KEY_TYPES[kind], d
+    assert d["name"] == f"gen {kind}" and d["certificate_id"] is None, d
+    assert d["decoded"]["subject"] == subject, d["decoded"]
+    assert _sans_set(d["decoded"]["sans"]) == _sans_set(sans), d["decoded"]
+    text = json.dumps(d)
+    assert "PRIVATE KEY" not in text and "key_wrapped" not in text
+    csr = pk.csr_of(d["pem"])
+    assert csr.is_signature_valid, "the generated CSR's signature does not verify"
+    pk.assert_public_key(csr, pk.KEY_SPECS[kind])
+    assert pk.cn_of(csr) == cn
+    san = pk.ext(csr, x509.SubjectAlternativeName)
+    assert san is not None and not san.critical
+    assert pk.sans_of(csr) == sans, pk.sans_of(csr)
+    res = pk.openssl("req", "-verify", "-noout", input=d["pem"].encode())
+    assert res.returncode == 0, res.stderr
+    # the key is stored wrapped
+    assert _csr_row(cw, d["id"])["key_wrapped"] is True
+    pk.assert_wrapped_key(pk.blob_column(cw, "csrs", "key_wrapped", d["id"]),
+                          f"csr {d['id']}")
+    assert cw.scalar("SELECT COUNT(*) FROM csrs WHERE key_wrapped LIKE '%BEGIN%' "
+                     "OR key_wrapped LIKE '%PRIVATE%'") == "0"
+    assert idn.data(admin.get(f"{CSRS}/{d['id']}")) == d
+
+
+def test_generate_with_sans_only(admin):
+    d = pk.generate_csr(admin, sans=[{"type": "dns", "value": "sansonly.example.com"}])
+    csr = pk.csr_of(d["pem"])
+    assert csr.is_signature_valid
+    assert len(csr.subject) == 0 and d["decoded"]["subject"] == {}, d["decoded"]
+    # an empty subject makes the subjectAltName critical (RFC 5280 4.2.1.6)
+    assert pk.ext(csr, x509.SubjectAlternativeName).critical
+
+
+# --------------------------------------------------------------------------
+# sign
+
+
+@pytest.mark.parametrize("kind", ["rsa2048", "p256", "ed25519"])
+def test_sign_uploaded(admin, operator, chain, cw, kind):
+    key = pk.gen_key(kind)
+    cn = f"sign-{kind}-{secrets.token_hex(3)}.example.com"
+    d = pk.upload_csr(operator, pk.make_csr(key, cn, [x509.DNSName(cn)]))
+    before = pk.counts(cw, TABLES)
+    c = pk.sign_csr(operator, d["id"], chain["inter"]["id"], template="server",
+                    validity_days=45)
+    assert pk.counts(cw, TABLES) == dict(before, certificates=before["certificates"] + 1)
+    assert c["status"] == "valid" and c["ca_id"] == chain["inter"]["id"], c
+    assert c["template"] == "server" and c["has_private_key"] is False, c
+    x = pk.cert(c["pem"])
+    assert pk.spki(x) == pk.spki(key), "the certificate's key is not the request's"
+    pk.check_leaf_profile(x, chain["inter_cert"], [SERVER])
+    pk.check_leaf_key_usage(x)
+    assert pk.cn_of(x) == cn and pk.sans_of(x) == [{"type": "dns", "value": cn}]
+    assert abs(pk.lifetime_days(x) - 45) <= 1, pk.lifetime_days(x)
+    _verify(chain, c["pem"])
+    got = idn.data(admin.get(f"{CSRS}/{d['id']}"))
+    assert got["status"] == "signed" and got["certificate_id"] == c["id"], got
+    assert idn.data(admin.get(f"{CERTS}/{c['id']}"))["serial"] == c["serial"]
+    # signing again, by anyone, is a conflict and issues nothing
+    _refused(admin, cw, "POST", f"{CSRS}/{d['id']}/sign",
+             {"ca_id": chain["inter"]["id"], "template": "server", "validity_days": 30}, 409)
+    # a signed request cannot be rejected
+    _refused(admin, cw, "POST", f"{CSRS}/{d['id']}/reject", {"reason": "late"}, 409)
+    rows = idn.audit_rows(admin, action="csr.sign")
+    assert str(d["id"]) in [str(r.get("resource_id")) for r in rows], rows[:3]
+
+
+@pytest.mark.parametrize("kind", ["p256", "rsa2048", "ed25519"])
+def test_sign_generated_moves_the_key(admin, operator, chain, cw, kind, tmp_path):
+    cn = f"genSign-{kind}-{secrets.token_hex(3)}.example.com".lower()
+    g = pk.generate_csr(operator, subject={"CN": cn}, sans=[{"type": "dns", "value": cn}],
+                        key=pk.KEY_SPECS[kind])
+    csr_spki = pk.spki(pk.csr_of(g["pem"]))
+    c = pk.sign_csr(operator, g["id"], chain["inter"]["id"], template="server",
+                    validity_days=30)
+    assert c["has_private_key"] is True, c
+    x = pk.cert(c["pem"])
+    assert pk.spki(x) == csr_spki
+    pk.check_leaf_profile(x, chain["inter_cert"], [SERVER])
+    _verify(chain, c["pem"])
+    # the key left the request
+    row = _csr_row(cw, g["id"])
+    assert row == {"status": "signed", "certificate_id": str(c["id"]), "reject_reason": None,
+                   "key_wrapped": False}, row
+    got = idn.data(admin.get(f"{CSRS}/{g['id']}"))
+    assert got["status"] == "signed" and got["has_private_key"] is False, got
+    assert got["certificate_id"] == c["id"], got
+    pk.assert_wrapped_key(pk.blob_column(cw, "certificates", "key_wrapped", c["id"]),
+                          f"certificate {c['id']}")
+    # and is the certificate's: PKCS#12 export
+    r = admin.post(f"{CERTS}/{c['id']}/export", json={"format": "p12",
+                                                      "password": P12_PASSWORD})
+    assert r.status_code == 200, idn.describe(r)
+    key, p12_cert, _ = pkcs12.load_key_and_certificates(r.content, P12_PASSWORD.encode())
+    assert p12_cert == x
+    assert pk.spki(key) == pk.spki(x) == csr_spki
+    if kind == "p256":
+        sig = key.sign(b"proof", ec.ECDSA(hashes.SHA256()))
+        x.public_key().verify(sig, b"proof", ec.ECDSA(hashes.SHA256()))
+    f = tmp_path / "k.p12"
+    f.write_bytes(r.content)
+    res = pk.openssl("pkcs12", "-in", f, "-passin", f"pass:{P12_PASSWORD}", "-nodes")
+    assert res.returncode == 0, res.stderr
+    # the key bytes are in no stored column in the clear
+    for table, rid in (("certificates", c["id"]), ("csrs", g["id"])):
+        blob = pk.blob_column(cw, table, "key_wrapped", rid) + pk.row_bytes(cw, table, rid)
+        for secret in pk.private_key_bytes(key):
+            assert secret not in blob, f"{table} {rid}: key material in the clear"
+
+
+def test_sign_outside_name_constraints(admin, chain, cw):
+    ca = pk.create_ca(admin, type="intermediate", parent_id=chain["root"]["id"],
+                      path_length=0, validity_days=365,
+                      name_constraints={"permitted": {"dns": ["example.com"]}})
+    key = pk.gen_key("p256")
+    d = pk.upload_csr(admin, pk.make_csr(key, "www.example.org",
+                                         [x509.DNSName("www.example.org")]))
+    g = pk.generate_csr(admin, subject={"CN": "evil.example.net"},
+                        sans=[{"type": "dns", "value": "evil.example.net"}])
+    for req in (d, g):
+        _refused(admin, cw, "POST", f"{CSRS}/{req['id']}/sign",
+                 {"ca_id": ca["id"], "template": "server", "validity_days": 30}, 422,
+                 code="policy_violation")
+        got = idn.data(admin.get(f"{CSRS}/{req['id']}"))
+        assert got["status"] == "pending" and got["certificate_id"] is None, got
+    assert _csr_row(cw, g["id"])["key_wrapped"] is True, "the generated key was lost"
+    # inside the constraints it signs, and the chain verifies
+    ok = pk.upload_csr(admin, pk.make_csr(key, "www.example.com",
+                                          [x509.DNSName("www.example.com")]))
+    c = pk.sign_csr(admin, ok["id"], ca["id"])
+    pk.assert_chain_valid(chain["root"]["pem"], c["pem"], [ca["pem"]], purpose="serverAuth")
+    # the pending requests still sign with a CA without constraints
+    c2 = pk.sign_csr(admin, g["id"], chain["inter"]["id"])
+    assert c2["has_private_key"] is True
+    _verify(chain, c2["pem"])
+
+
+def test_sign_refusals_keep_the_request_pending(admin, chain, cw, templates):
+    key = pk.gen_key("p256")
+    d = pk.upload_csr(admin, pk.make_csr(key, "refuse.example.com",
+                                         [x509.DNSName("refuse.example.com")]))
+    g = pk.generate_csr(admin, subject={"CN": "refuse-gen.example.com"},
+                        sans=[{"type": "dns", "value": "refuse-gen.example.com"}])
+    ca = chain["inter"]["id"]
+    server_max = templates["server"]["max_validity_days"]
+    cases = [
+        ({"template": "server", "validity_days": 30}, 400, "ca_id"),
+        ({"ca_id": ca, "validity_days": 30}, 400, "template"),
+        ({"ca_id": ca, "template": "server"}, 400, "validity_days"),
+        ({"ca_id": str(ca), "template": "server", "validity_days": 30}, 400, "ca_id"),
+        ({"ca_id": ca, "template": 7, "validity_days": 30}, 400, "template"),
+        ({"ca_id": ca, "template": "server", "validity_days": "30"}, 400, "validity_days"),
+        ({"ca_id": ca, "template": "server", "validity_days": 30.5}, 400, "validity_days"),
+        ({"ca_id": ca, "template": "server", "validity_days": 0}, 400, "validity_days"),
+        ({"ca_id": ca, "template": "server", "validity_days": -1}, 400, "validity_days"),
+        ({"ca_id": ca, "template": "server", "validity_days": server_max + 1}, 400,
+         "validity_days"),
+        ({"ca_id": 0, "template": "server", "validity_days": 30}, 400, "ca_id"),
+        ({"ca_id": ca, "template": "no-such-template", "validity_days": 30}, 400, "template"),
+        ({"ca_id": ca, "template": "sub-ca", "validity_days": 30}, 400, "template"),
+        ({"ca_id": ca, "template": "server", "validity_days": 30, "subject": {"CN": "x"}},
+         400, "subject"),
+        ({"ca_id": ca, "template": "server", "validity_days": 30, "key": {"type": "ec"}},
+         400, "key"),
+        ({"ca_id": None, "template": "server", "validity_days": 30}, 400, "ca_id"),
+    ]
+    if "dns" not in templates["code-signing"]["allowed_san_types"]:
+        cases.append(({"ca_id": ca, "template": "code-signing", "validity_days": 30}, 400,
+                      "sans"))
+    for req in (d, g):
+        for body, status, field in cases:
+            _refused(admin, cw, "POST", f"{CSRS}/{req['id']}/sign", body, status, field=field)
+        _refused(admin, cw, "POST", f"{CSRS}/{req['id']}/sign",
+                 {"ca_id": 987654321, "template": "server", "validity_days": 30}, 404,
+                 field="ca_id")
+        for raw in (b"", b"{", b"[]", b'{"ca_id": 1,}', b"null"):
+            _refused(admin, cw, "POST", f"{CSRS}/{req['id']}/sign", raw, 400, raw=True)
+        got = idn.data(admin.get(f"{CSRS}/{req['id']}"))
+        assert got["status"] == "pending", got
+    assert _csr_row(cw, g["id"])["key_wrapped"] is True
+    # a request that does not exist
+    _refused(admin, cw, "POST", f"{CSRS}/987654321/sign",
+             {"ca_id": ca, "template": "server", "validity_days": 30}, 404)
+    # still signable after all that
+    c = pk.sign_csr(admin, g["id"], ca)
+    assert c["has_private_key"] is True
+
+
+@pytest.fixture(scope="module")
+def templates(admin):
+    return {t["name"]: t for t in idn.data(admin.get(API + "/templates"))}
+
+
+# --------------------------------------------------------------------------
+# reject, delete
+
+
+def test_reject(admin, operator, chain, cw):
+    key = pk.gen_key("p256")
+    d = pk.upload_csr(operator, pk.make_csr(key, "reject.example.com",
+                                            [x509.DNSName("reject.example.com")]))
+    r = idn.data(operator.post(f"{CSRS}/{d['id']}/reject",
+                               json={"reason": "wrong department"}))
+    assert r["status"] == "rejected" and r["reject_reason"] == "wrong department", r
+    assert r["certificate_id"] is None and r["id"] == d["id"], r
+    assert idn.data(admin.get(f"{CSRS}/{d['id']}")) == r
+    # rejected is final
+    _refused(admin, cw, "POST", f"{CSRS}/{d['id']}/reject", {"reason": "again"}, 409)
+    _refused(admin, cw, "POST", f"{CSRS}/{d['id']}/sign",
+             {"ca_id": chain["inter"]["id"], "template": "server", "validity_days": 30}, 409)
+    assert idn.data(admin.get(f"{CSRS}/{d['id']}"))["reject_reason"] == "wrong department"
+    rows = idn.audit_rows(admin, action="csr.reject")
+    assert str(d["id"]) in [str(x.get("resource_id")) for x in rows], rows[:3]
+
+
+def test_reject_generated_discards_the_key(admin, chain, cw):
+    g = pk.generate_csr(admin, subject={"CN": "discard.example.com"},
+                        sans=[{"type": "dns", "value": "discard.example.com"}])
+    assert _csr_row(cw, g["id"])["key_wrapped"] is True
+    r = idn.data(admin.post(f"{CSRS}/{g['id']}/reject", json={"reason": "duplicate"}))
+    assert r["status"] == "rejected" and r["has_private_key"] is False, r
+    row = _csr_row(cw, g["id"])
+    assert row == {"status": "rejected", "certificate_id": None, "reject_reason": "duplicate",
+                   "key_wrapped": False}, row
+    _refused(admin, cw, "POST", f"{CSRS}/{g['id']}/sign",
+             {"ca_id": chain["inter"]["id"], "template": "server", "validity_days": 30}, 409)
+
+
+def test_reject_with_an_empty_body(admin, cw):
+    d = pk.upload_csr(admin, pk.make_csr(pk.gen_key("p256"), "empty-reject.example.com"))
+    r = admin.post(f"{CSRS}/{d['id']}/reject")
+    assert r.request.headers.get("Content-Length") == "0", r.request.headers
+    got = idn.data(r)
+    assert got["status"] == "rejected" and got["reject_reason"] in ("", None), got
+    # with an empty object and a JSON content type too
+    d2 = pk.upload_csr(admin, pk.make_csr(pk.gen_key("p256"), "empty-reject2.example.com"))
+    got = idn.data(admin.post(f"{CSRS}/{d2['id']}/reject", json={}))
+    assert got["status"] == "rejected", got
+
+
+def test_reject_bad_input(admin, cw):
+    d = pk.upload_csr(admin, pk.make_csr(pk.gen_key("p256"), "reject-bad.example.com"))
+    path = f"{CSRS}/{d['id']}/reject"
+    for body, field in (({"reason": 5}, "reason"), ({"reason": ["x"]}, "reason"),
+                        ({"reason": "r" * 256}, "reason"), ({"why": "x"}, "why"),
+                        ({"reason": "x", "extra": True}, "extra")):
+        _refused(admin, cw, "POST", path, body, 400, field=field)
+    for raw in (b"{", b"[]", b'"reason"', b"{\"reason\": \"x\"} junk"):
+        _refused(admin, cw, "POST", path, raw, 400, raw=True)
+    _refused(admin, cw, "POST", f"{CSRS}/987654321/reject", {"reason": "x"}, 404)
+    assert idn.data(admin.get(f"{CSRS}/{d['id']}"))["status"] == "pending"
+    # 255 characters is the limit
+    r = idn.data(admin.post(path, json={"reason": "r" * 255}))
+    assert r["reject_reason"] == "r" * 255
+
+
+def test_delete(admin, operator, cw):
+    for make in ("upload", "generate"):
+        if make == "upload":
+            d = pk.upload_csr(operator, pk.make_csr(pk.gen_key("p256"), "del.example.com"))
+        else:
+            d = pk.generate_csr(operator, subject={"CN": "del-gen.example.com"})
+        before = pk.counts(cw, TABLES)
+        r = operator.delete(f"{CSRS}/{d['id']}")
+        assert r.status_code == 204, idn.describe(r)
+        assert r.content == b""
+        assert pk.counts(cw, TABLES) == dict(before, csrs=before["csrs"] - 1)
+        assert _csr_row(cw, d["id"]) is None
+        expect.problem(admin.get(f"{CSRS}/{d['id']}"), 404)
+        expect.problem(admin.delete(f"{CSRS}/{d['id']}"), 404)
+        expect.problem(admin.post(f"{CSRS}/{d['id']}/reject", json={}), 404)
+        rows = idn.audit_rows(admin, action="csr.delete")
+        assert str(d["id"]) in [str(x.get("resource_id")) for x in rows], rows[:3]
+
+
+def test_delete_signed_keeps_the_certificate(admin, chain, cw):
+    g = pk.generate_csr(admin, subject={"CN": "del-signed.example.com"},
+                        sans=[{"type": "dns", "value": "del-signed.example.com"}])
+    c = pk.sign_csr(admin, g["id"], chain["inter"]["id"])
+    r = admin.delete(f"{CSRS}/{g['id']}")
+    assert r.status_code == 204, idn.describe(r)
+    got = idn.data(admin.get(f"{CERTS}/{c['id']}"))
+    assert got["status"] == "valid" and got["has_private_key"] is True, got
+
+
+# --------------------------------------------------------------------------
+# list
+
+
+def test_list_paging_and_filters(make_stack):
+    st, admin = idn.private_stack(make_stack)
+    cw = st.cw
+    ca = pk.create_ca(admin, validity_days=365)
+    token = secrets.token_hex(3)
+    ids = {}
+    for i in range(7):
+        cn = f"list{token}-{i}.example.com"
+        ids[i] = pk.upload_csr(admin, pk.make_csr(pk.gen_key("p256"), cn,
+                                                  [x509.DNSName(cn)]))["id"]
+    for i in range(2):
+        cn = f"other{token}-{i}.example.com"
+        ids[7 + i] = pk.generate_csr(admin, subject={"CN": cn},
+                                     sans=[{"type": "dns", "value": cn}])["id"]
+    pk.sign_csr(admin, ids[0], ca["id"])
+    pk.sign_csr(admin, ids[7], ca["id"])
+    idn.data(admin.post(f"{CSRS}/{ids[1]}/reject", json={"reason": "no"}))
+    idn.data(admin.post(f"{CSRS}/{ids[2]}/reject"))
+    assert cw.scalar("SELECT COUNT(*) FROM csrs") == "9"
+
+    def listing(**params):
+        r = admin.get(CSRS, params=params)
+        assert r.status_code == 200, idn.describe(r)
+        doc = r.json()
+        return [x["id"] for x in doc["data"]], doc["meta"]
+
+    got, meta = listing()
+    assert meta["total"] == 9 and sorted(got) == sorted(ids.values()), (got, meta)
+    assert got == sorted(got, reverse=True), "newest first"
+    # pages
+    seen = []
+    for page in (1, 2, 3, 4):
+        part, meta = listing(page=page, per_page=4)
+        assert meta["total"] == 9, meta
+        assert len(part) == {1: 4, 2: 4, 3: 1, 4: 0}[page], (page, part)
+        seen += part
+    assert seen == got
+    # status
+    for status, want in (("pending", {ids[i] for i in (3, 4, 5, 6, 8)}),
+                         ("signed", {ids[0], ids[7]}), ("rejected", {ids[1], ids[2]})):
+        part, meta = listing(status=status, per_page=100)
+        assert meta["total"] == len(want) and set(part) == want, (status, part, meta)
+    rows, _ = pk.list_all(admin, "/csrs", status="signed")
+    assert all(x["status"] == "signed" and x["certificate_id"] for x in rows), rows
+    # common name prefix
+    part, meta = listing(q=f"list{token}")
+    assert meta["total"] == 7 and set(part) == {ids[i] for i in range(7)}, (part, meta)
+    part, meta = listing(q=f"list{token}-3")
+    assert part == [ids[3]] and meta["total"] == 1, (part, meta)
+    part, meta = listing(q=f"other{token}", status="signed")
+    assert part == [ids[7]] and meta["total"] == 1, (part, meta)
+    part, meta = listing(q=f"other{token}", status="rejected")
+    assert part == [] and meta["total"] == 0, (part, meta)
+    # a prefix, not a substring; LIKE characters are literal
+    for q in (token, "example.com", "%", "_", f"list{token}%", f"list{token}-_"):
+        part, meta = listing(q=q)
+        assert part == [] and meta["total"] == 0, (q, part, meta)
+    # bad parameters
+    for params, field in (({"status": "valid"}, "status"), ({"status": "PENDING"}, "status"),
+                          ({"q": "x" * 129}, "q"), ({"page": "0"}, "page"),
+                          ({"per_page": "-1"}, "per_page"), ({"page": "abc"}, "page")):
+        r = admin.get(CSRS, params=params)
+        expect.not_5xx(r, str(params))
+        doc = expect.problem(r, 400)
+        assert doc.get("field") == field, (params, doc)
+
+
+# --------------------------------------------------------------------------
+# permissions and audit
+
+
+def test_permissions(admin, viewer, operator, chain, cw, base_url):
+    d = pk.upload_csr(admin, pk.make_csr(pk.gen_key("p256"), "perm.example.com",
+                                         [x509.DNSName("perm.example.com")]))
+    # the viewer reads
+    assert idn.data(viewer.get(f"{CSRS}/{d['id']}"))["id"] == d["id"]
+    r = viewer.get(CSRS)
+    assert r.status_code == 200 and r.json()["meta"]["total"] >= 1, idn.describe(r)
+    # and changes nothing
+    csr = pk.make_csr(pk.gen_key("p256"), "viewer.example.com")
+    sign = {"ca_id": chain["inter"]["id"], "template": "server", "validity_days": 30}
+    for method, path, body in (("POST", CSRS, {"csr": csr}),
+                               ("POST", f"{CSRS}/generate", {"key": pk.KEY_SPECS["p256"],
+                                                             "subject": {"CN": "v"}}),
+                               ("POST", f"{CSRS}/{d['id']}/sign", sign),
+                               ("POST", f"{CSRS}/{d['id']}/reject", {"reason": "no"}),
+                               ("DELETE", f"{CSRS}/{d['id']}", None)):
+        _refused(viewer, cw, method, path, body, 403)
+    # no credentials: 401 everywhere
+    anon = idn.Client(base_url)
+    for method, path, body in (("GET", CSRS, None), ("GET", f"{CSRS}/{d['id']}", None),
+                               ("POST", CSRS, {"csr": csr}),
+                               ("POST", f"{CSRS}/generate", {"key": pk.KEY_SPECS["p256"],
+                                                             "subject": {"CN": "a"}}),
+                               ("POST", f"{CSRS}/{d['id']}/sign", sign),
+                               ("POST", f"{CSRS}/{d['id']}/reject", {}),
+                               ("DELETE", f"{CSRS}/{d['id']}", None)):
+        _refused(anon, cw, method, path, body, 401)
+    # the operator's cookie without the CSRF token changes nothing
+    before = pk.counts(cw, TABLES)
+    r = operator.post(CSRS, json={"csr": csr}, csrf=False)
+    expect.problem(r, 403)
+    assert pk.counts(cw, TABLES) == before
+    # the operator does everything
+    u = pk.upload_csr(operator, csr)
+    g = pk.generate_csr(operator, subject={"CN": "op-gen.example.com"},
+                        sans=[{"type": "dns", "value": "op-gen.example.com"}])
+    c = pk.sign_csr(operator, g["id"], chain["inter"]["id"])
+    assert c["has_private_key"] is True
+    assert idn.data(operator.post(f"{CSRS}/{u['id']}/reject", json={"reason": "op"}))[
+        "status"] == "rejected"
+    assert operator.delete(f"{CSRS}/{u['id']}").status_code == 204
+    assert operator.delete(f"{CSRS}/{d['id']}").status_code == 204
+    # but cannot take the key out
+    expect.problem(operator.post(f"{CERTS}/{c['id']}/export",
+                                 json={"format": "p12", "password": P12_PASSWORD}), 403)
+
+
+def test_audit_rows(admin, operator, chain):
+    u = pk.upload_csr(operator, pk.make_csr(pk.gen_key("p256"), "audit.example.com",
+                                            [x509.DNSName("audit.example.com")]))
+    g = pk.generate_csr(operator, subject={"CN": "audit-gen.example.com"},
+                        sans=[{"type": "dns", "value": "audit-gen.example.com"}])
+    s = pk.upload_csr(operator, pk.make_csr(pk.gen_key("p256"), "audit-s.example.com",
+                                            [x509.DNSName("audit-s.example.com")]))
+    pk.sign_csr(operator, s["id"], chain["inter"]["id"])
+    idn.data(operator.post(f"{CSRS}/{u['id']}/reject", json={"reason": "audit"}))
+    assert operator.delete(f"{CSRS}/{g['id']}").status_code == 204
+    for action, rid in (("csr.upload", u["id"]), ("csr.generate", g["id"]),
+                        ("csr.sign", s["id"]), ("csr.reject", u["id"]),
+                        ("csr.delete", g["id"])):
+        rows = [x for x in idn.audit_rows(admin, action=action)
+                if str(x.get("resource_id")) == str(rid)]
+        assert len(rows) == 1, (action, rid, rows)
+        row = rows[0]
+        assert row.get("outcome") == "success", row
+        assert row.get("resource_type") == "csr", row
+        assert row.get("username") in (operator.username, None) or \
+            operator.username in json.dumps(row), row
+        assert "PRIVATE KEY" not in json.dumps(row)
+
+
+# --------------------------------------------------------------------------
+# bad input on every route
+
+
+def test_upload_bad_input(admin, cw):
+    csr = pk.make_csr(pk.gen_key("p256"), "input.example.com")
+    for body, field in (({}, "csr"), ({"csr": None}, "csr"), ({"csr": 5}, "csr"),
+                        ({"csr": ["x"]}, "csr"), ({"csr": {"pem": csr}}, "csr"),
+                        ({"csr": csr, "name": 5}, "name"),
+                        ({"csr": csr, "name": "n" * 129}, "name"),
+                        ({"csr": csr, "extra": 1}, "extra"),
+                        ({"csr": csr, "key": pk.KEY_SPECS["p256"]}, "key"),
+                        ({"csr": "A" * 70000}, "csr")):
+        _refused(admin, cw, "POST", CSRS, body, (400, 413), field=field)
+    for raw in (b"", b"{", b"[]", b"null", b'"csr"', b'{"csr": "x",}',
+                json.dumps({"csr": csr}).encode() + b" trailing",
+                b'{"csr": "a", "csr": "b"}', b"\xff\xfe{}"):
+        _refused(admin, cw, "POST", CSRS, raw, 400, raw=True)
+    # not JSON at all
+    before = pk.counts(cw, TABLES)
+    r = admin.post(CSRS, data=csr, headers={"Content-Type": "application/pkcs10"})
+    expect.problem(r, 415)
+    assert pk.counts(cw, TABLES) == before
+
+
+def test_generate_bad_input(admin, cw):
+    ok = {"subject": {"CN": "gen-input.example.com"}, "key": pk.KEY_SPECS["p256"]}
+
+    def body(**kw):
+        b = dict(ok)
+        for k, v in kw.items():
+            if v is None:
+                b.pop(k, None)
+            else:
+                b[k] = v
+        return b
+
+    cases = [
+        (body(key=None), "key"),
+        (body(key="ec"), "key"),
+        (body(key=[]), "key"),
+        (body(key={}), "key"),
+        (body(key={"type": "dsa"}), "key"),
+        (body(key={"type": "rsa", "bits": 1024}), "key"),
+        (body(key={"type": "rsa", "bits": "2048"}), "key"),
+        (body(key={"type": "ec", "curve": "secp256k1"}), "key"),
+        (body(key={"type": "ec", "curve": "P-256", "extra": 1}), "key"),
+        (body(subject="CN=x"), "subject"),
+        (body(subject={"XX": "x"}), "subject"),
+        (body(subject={"CN": 5}), "subject"),
+        (body(subject={"CN": "c" * 65}), "subject"),
+        (body(subject={"CN": "x", "C": "Germany"}), "subject"),
+        (body(subject={}), "subject"),
+        (body(subject=None), "subject"),
+        (body(sans={"type": "dns"}), "sans"),
+        (body(sans=["x.example.com"]), "sans"),
+        (body(sans=[{"type": "dns"}]), "sans"),
+        (body(sans=[{"type": "fax", "value": "1"}]), "sans"),
+        (body(sans=[{"type": "ip", "value": "999.1.1.1"}]), "sans"),
+        (body(sans=[{"type": "dns", "value": ""}]), "sans"),
+        (body(sans=[{"type": "dns", "value": "a.example.com", "x": 1}]), "sans"),
+        (body(sans=[{"type": "dns", "value": f"h{i}.example.com"} for i in range(101)]),
+         "sans"),
+        (body(name=5), "name"),
+        (body(name="n" * 129), "name"),
+        (body(extra=True), "extra"),
+        (body(csr="x"), "csr"),
+    ]
+    for b, field in cases:
+        doc = _refused(admin, cw, "POST", f"{CSRS}/generate", b, 400)
+        assert doc.get("field") == field or str(doc.get("field", "")).startswith(field + "."), \
+            (b, doc)
+    for raw in (b"", b"{", b"[]", b"null", b'{"key": {"type": "ec"},}'):
+        _refused(admin, cw, "POST", f"{CSRS}/generate", raw, 400, raw=True)
+
+
+def test_paths_and_ids(admin, cw):
+    for path in (f"{CSRS}/abc", f"{CSRS}/-1", f"{CSRS}/0", f"{CSRS}/1.5",
+                 f"{CSRS}/99999999999999999999999"):
+        for method in ("GET", "DELETE"):
+            r = admin.request(method, path)
+            expect.not_5xx(r, f"{method} {path}")
+            assert r.status_code in (400, 404, 405), idn.describe(r)
+            expect.problem(r, r.status_code)
+        _refused(admin, cw, "POST", path + "/reject", {}, (400, 404))
+        _refused(admin, cw, "POST", path + "/sign",
+                 {"ca_id": 1, "template": "server", "validity_days": 30}, (400, 404))
+    expect.problem(admin.get(f"{CSRS}/987654321"), 404)
+    # methods the routes do not have
+    for method, path in (("PUT", CSRS), ("PATCH", f"{CSRS}/1"), ("GET", f"{CSRS}/generate"),
+                         ("GET", f"{CSRS}/1/sign"), ("PUT", f"{CSRS}/1/reject")):
+        r = admin.request(method, path, json={})
+        expect.not_5xx(r, f"{method} {path}")
+        assert 400 <= r.status_code < 500, idn.describe(r)
