@@ -330,7 +330,163 @@ certs_delete(struct http_req *req, struct http_resp *resp)
     return CW_OK;
 }
 
+/* Bulk operations act on each id on its own (one transaction and one
+ * audit row each) and report every outcome; one failure stops nothing. */
+static enum cw_err
+bulk_ids(struct http_req *req, const struct jsonx_field *fields,
+         size_t nfields, json_t **body, json_t **ids)
+{
+    enum cw_err err = http_req_json(req, fields, nfields, body);
+
+    if (err != CW_OK)
+        return err;
+    *ids = json_object_get(*body, "ids");
+    if (json_array_size(*ids) == 0)
+        return http_fail(req, CW_E_BADREQ, "ids", "ids must not be empty");
+    for (size_t i = 0; i < json_array_size(*ids); i++)
+        if (!json_is_integer(json_array_get(*ids, i)) ||
+            json_integer_value(json_array_get(*ids, i)) < 1)
+            return http_fail(req, CW_E_BADREQ, "ids",
+                             "ids[%zu] must be a positive integer", i);
+    return CW_OK;
+}
+
+static json_t *
+bulk_result(uint64_t id, enum cw_err err, const struct ca_why *why)
+{
+    if (err == CW_OK)
+        return json_pack("{s:I, s:s}", "id", (json_int_t)id, "status",
+                         "ok");
+    return json_pack("{s:I, s:s, s:s, s:s}", "id", (json_int_t)id, "status",
+                     "error", "code", cw_err_name(err), "detail",
+                     why->msg[0] ? why->msg : cw_err_info(err)->title);
+}
+
+static enum cw_err
+certs_bulk_revoke(struct http_req *req, struct http_resp *resp)
+{
+    static const struct jsonx_field fields[] = {
+        { "ids", JSONX_ARRAY, 1, 200, 0, 0 },
+        { "reason", JSONX_STRING, 1, 32, 0, 0 },
+    };
+    struct store_audit_event ev;
+    json_t                  *body;
+    json_t                  *ids;
+    json_t                  *out;
+    enum cw_err              err;
+
+    err = bulk_ids(req, fields, 2, &body, &ids);
+    if (err != CW_OK)
+        return err;
+    if (ca_reason_code(jsonx_str(body, "reason")) < 0)
+        return http_fail(req, CW_E_BADREQ, "reason",
+                         "reason must be an RFC 5280 reason name");
+    auth_audit_event(req, &ev);
+    out = json_array();
+    for (size_t i = 0; i < json_array_size(ids); i++) {
+        uint64_t      id = (uint64_t)json_integer_value(json_array_get(ids, i));
+        struct ca_why why = { "", "" };
+
+        err = ca_cert_revoke(req->db, id, jsonx_str(body, "reason"), "", &ev,
+                             &why);
+        if (err == CW_E_DB_DOWN) {
+            json_decref(out);
+            return err;
+        }
+        json_array_append_new(out, bulk_result(id, err, &why));
+    }
+    return http_resp_data(resp, 200, json_pack("{s:o}", "results", out),
+                          NULL);
+}
+
+static enum cw_err
+certs_bulk_renew(struct http_req *req, struct http_resp *resp)
+{
+    static const struct jsonx_field fields[] = {
+        { "ids", JSONX_ARRAY, 1, 200, 0, 0 },
+    };
+    struct store_audit_event ev;
+    json_t                  *body;
+    json_t                  *ids;
+    json_t                  *out;
+    enum cw_err              err;
+
+    err = bulk_ids(req, fields, 1, &body, &ids);
+    if (err != CW_OK)
+        return err;
+    auth_audit_event(req, &ev);
+    out = json_array();
+    for (size_t i = 0; i < json_array_size(ids); i++) {
+        uint64_t      id = (uint64_t)json_integer_value(json_array_get(ids, i));
+        uint64_t      new_id = 0;
+        struct ca_why why = { "", "" };
+        json_t       *r;
+
+        err = ca_cert_renew(req->db, req->cfg, id, NULL, 0, 0, &ev, &new_id,
+                            &why);
+        if (err == CW_E_DB_DOWN) {
+            json_decref(out);
+            return err;
+        }
+        r = bulk_result(id, err, &why);
+        if (err == CW_OK)
+            json_object_set_new(r, "new_id", json_integer((json_int_t)new_id));
+        json_array_append_new(out, r);
+    }
+    return http_resp_data(resp, 200, json_pack("{s:o}", "results", out),
+                          NULL);
+}
+
+static enum cw_err
+certs_bulk_export(struct http_req *req, struct http_resp *resp)
+{
+    static const struct jsonx_field fields[] = {
+        { "ids", JSONX_ARRAY, 1, 200, 0, 0 },
+        { "format", JSONX_STRING, 0, 16, 0, 0 },
+    };
+    json_t     *body;
+    json_t     *ids;
+    const char *fmt;
+    enum cw_err err;
+
+    err = bulk_ids(req, fields, 2, &body, &ids);
+    if (err != CW_OK)
+        return err;
+    fmt = jsonx_str(body, "format");
+    if (fmt == NULL)
+        fmt = "pem";
+    if (strcmp(fmt, "pem") != 0 && strcmp(fmt, "chain") != 0)
+        return http_fail(req, CW_E_BADREQ, "format",
+                         "format must be pem or chain");
+    /* One PEM bundle: each certificate (with its chain for "chain"). */
+    for (size_t i = 0; i < json_array_size(ids); i++) {
+        uint64_t    id = (uint64_t)json_integer_value(json_array_get(ids, i));
+        const char *ctype = NULL;
+
+        err = ca_cert_export(req->db, req->cfg, req->arena, id, fmt,
+                             &resp->body, &ctype);
+        if (err == CW_E_NOTFOUND)
+            return http_fail(req, err, "ids", "no certificate %llu",
+                             (unsigned long long)id);
+        if (err != CW_OK)
+            return err;
+    }
+    resp->status = 200;
+    resp->ctype = "application/x-pem-file";
+    return CW_OK;
+}
+
 static const struct http_route routes[] = {
+    /* Before the {id} routes: "bulk" is not an id. */
+    { .methods = HTTP_M_POST, .pattern = "/api/v2/certificates/bulk/revoke",
+      .handler = certs_bulk_revoke, .auth = AUTH_USER,
+      .perm = "revoke:certificates", .body_max = LIM_BODY_JSON_SMALL },
+    { .methods = HTTP_M_POST, .pattern = "/api/v2/certificates/bulk/renew",
+      .handler = certs_bulk_renew, .auth = AUTH_USER,
+      .perm = "write:certificates", .body_max = LIM_BODY_JSON_SMALL },
+    { .methods = HTTP_M_POST, .pattern = "/api/v2/certificates/bulk/export",
+      .handler = certs_bulk_export, .auth = AUTH_USER,
+      .perm = "read:certificates", .body_max = LIM_BODY_JSON_SMALL },
     { .methods = HTTP_M_GET, .pattern = "/api/v2/certificates",
       .handler = certs_list, .auth = AUTH_USER,
       .perm = "read:certificates" },

@@ -24,6 +24,7 @@
 #include "pki/p12.h"
 #include "pki/san.h"
 #include "signer/signer.h"
+#include "signer/wrap.h"
 #include "util/jsonx.h"
 #include "util/log.h"
 #include "util/sp.h"
@@ -861,4 +862,45 @@ ca_export(struct store *db, const struct cw_config *cfg, struct arena *a,
         return pki_p7b_export(chain, 0, out);
     }
     return CW_E_BADREQ;
+}
+
+static const char sql_mk_get[] =
+    "SELECT value FROM settings WHERE name = 'master_key_id'";
+static const char sql_mk_put[] =
+    "INSERT IGNORE INTO settings (name, value, updated_by) "
+    "VALUES ('master_key_id', ?, 'certward')";
+
+enum cw_err
+ca_master_key_check(struct store *db, const struct cw_config *cfg,
+                    char *why, size_t whylen)
+{
+    struct arena       a;
+    struct store_rows  rows;
+    struct store_param p[1];
+    uint8_t            kid[4];
+    char               hex[9];
+    enum cw_err        err;
+
+    signer_key_id(cfg->master_key, kid);
+    sp_hex_encode(kid, 4, hex);
+    arena_init(&a);
+    err = store_query(db, &a, sql_mk_get, NULL, 0, &rows);
+    if (err == CW_OK && rows.nrows == 0) {
+        /* First start: this key is the one every wrapped key will use. */
+        p[0] = SP_STR(hex);
+        err = store_exec(db, sql_mk_put, p, 1, NULL, NULL);
+        if (err == CW_OK)
+            err = store_query(db, &a, sql_mk_get, NULL, 0, &rows);
+    }
+    if (err == CW_OK && rows.nrows == 1 &&
+        strcmp(store_cell_str(&rows, 0, 0), hex) != 0) {
+        snprintf(why, whylen,
+                 "security.master_key_file holds key id %s, but the keys in "
+                 "this database are wrapped under key id %s: restore the "
+                 "right master key file",
+                 hex, store_cell_str(&rows, 0, 0));
+        err = CW_E_CRYPTO;
+    }
+    arena_reset(&a);
+    return err;
 }

@@ -26,6 +26,12 @@ struct ca_why {
     char msg[256];
 };
 
+/* The master key must be the one the database's keys are wrapped under
+ * (its id is recorded on first start). CW_E_CRYPTO with why otherwise. */
+enum cw_err ca_master_key_check(struct store *db,
+                                const struct cw_config *cfg, char *why,
+                                size_t whylen);
+
 /* ---- templates ------------------------------------------------------- */
 
 struct ca_template {

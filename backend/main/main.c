@@ -21,6 +21,7 @@
 
 #include "auth/password.h"
 #include "auth/users.h"
+#include "ca/ca.h"
 #include "http/http.h"
 #include "jobs/jobs.h"
 #include "cw_limits.h"
@@ -228,6 +229,26 @@ cmd_user_add(const struct cw_config *cfg, int argc, char **argv)
     return 0;
 }
 
+static int
+cmd_serve(const struct cw_config *cfg, char **argv)
+{
+    struct store *db = store_new(cfg);
+    char          why[256];
+    enum cw_err   err;
+
+    /* A wrong master key would fail every signature later; say so now.
+     * An unreachable database is not fatal here (workers answer 503). */
+    err = store_connect(db, 0);
+    if (err == CW_OK)
+        err = ca_master_key_check(db, cfg, why, sizeof(why));
+    store_free(db);
+    if (err == CW_E_CRYPTO) {
+        fprintf(stderr, "certward: %s\n", why);
+        return 1;
+    }
+    return http_serve(cfg, argv);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -298,7 +319,7 @@ main(int argc, char **argv)
     } else if (strcmp(verb, "user") == 0) {
         rc = cmd_user_add(cfg, argc - i - 1, argv + i + 1);
     } else {
-        rc = http_serve(cfg, argv);
+        rc = cmd_serve(cfg, argv);
     }
     conf_free(cfg);
     mysql_library_end();

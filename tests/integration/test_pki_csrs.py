@@ -172,16 +172,41 @@ def test_upload(admin, cw, kind, form):
     assert pk.blob_column(cw, "csrs", "der", d["id"]) == der
 
 
-def test_upload_without_subject_and_new_label(admin):
-    """A subject-less request (SANs only) and the NEW CERTIFICATE REQUEST
-    label are accepted."""
+def test_upload_new_certificate_request_label(admin):
+    key = pk.gen_key("p256")
+    der = pk.make_csr(key, "newlabel.example.net", [x509.DNSName("newlabel.example.net")],
+                      der=True)
+    d = pk.upload_csr(admin, pk.der_to_pem(der, "NEW CERTIFICATE REQUEST"))
+    assert d["status"] == "pending" and d["decoded"]["subject"] == {"CN": "newlabel.example.net"}
+    assert pk.pem_to_der(d["pem"]) == der
+
+
+def test_upload_without_common_name(admin, chain, cw):
+    """A request without a CN (SANs only, as RFC 5280 allows, or O only
+    plus SANs) is stored like any other, and signs (the certificate takes
+    its CN from the first SAN when the subject is empty)."""
     key = pk.gen_key("p256")
     der = pk.make_csr(key, None, [x509.DNSName("nosubject.example.net")], der=True)
-    pem = pk.der_to_pem(der, "NEW CERTIFICATE REQUEST")
-    d = pk.upload_csr(admin, pem)
+    before = pk.counts(cw, TABLES)
+    r = admin.post(CSRS, json={"csr": pk.der_to_pem(der)})
+    expect.not_5xx(r)
+    d = idn.data(r, 201)
+    assert pk.counts(cw, TABLES)["csrs"] == before["csrs"] + 1
     assert d["status"] == "pending" and d["decoded"]["subject"] == {}, d
     assert d["decoded"]["sans"] == [{"type": "dns", "value": "nosubject.example.net"}], d
     assert pk.pem_to_der(d["pem"]) == der
+    c = pk.sign_csr(admin, d["id"], chain["inter"]["id"])
+    assert pk.cn_of(pk.cert(c["pem"])) == "nosubject.example.net"
+    _verify(chain, c["pem"])
+    # an organisation but no CN
+    req = (x509.CertificateSigningRequestBuilder()
+           .subject_name(x509.Name([x509.NameAttribute(x509.oid.NameOID.ORGANIZATION_NAME,
+                                                       "No CN Corp")]))
+           .add_extension(x509.SubjectAlternativeName([x509.DNSName("nocn.example.net")]),
+                          critical=False)
+           .sign(key, hashes.SHA256()))
+    d = pk.upload_csr(admin, req.public_bytes(serialization.Encoding.PEM).decode())
+    assert d["decoded"]["subject"] == {"O": "No CN Corp"}, d
 
 
 def _bad_csrs():
@@ -263,8 +288,13 @@ def test_generate(admin, cw, kind):
     assert idn.data(admin.get(f"{CSRS}/{d['id']}")) == d
 
 
-def test_generate_with_sans_only(admin):
-    d = pk.generate_csr(admin, sans=[{"type": "dns", "value": "sansonly.example.com"}])
+def test_generate_without_common_name(admin):
+    """subject may be left out when there are SANs (the route says "give a
+    subject or at least one SAN")."""
+    r = admin.post(f"{CSRS}/generate", json={
+        "key": pk.KEY_SPECS["p256"], "sans": [{"type": "dns", "value": "sansonly.example.com"}]})
+    expect.not_5xx(r)
+    d = idn.data(r, 201)
     csr = pk.csr_of(d["pem"])
     assert csr.is_signature_valid
     assert len(csr.subject) == 0 and d["decoded"]["subject"] == {}, d["decoded"]
@@ -488,7 +518,6 @@ def test_reject_bad_input(admin, cw):
         _refused(admin, cw, "POST", path, body, 400, field=field)
     for raw in (b"{", b"[]", b'"reason"', b"{\"reason\": \"x\"} junk"):
         _refused(admin, cw, "POST", path, raw, 400, raw=True)
-    _refused(admin, cw, "POST", f"{CSRS}/987654321/reject", {"reason": "x"}, 404)
     assert idn.data(admin.get(f"{CSRS}/{d['id']}"))["status"] == "pending"
     # 255 characters is the limit
     r = idn.data(admin.post(path, json={"reason": "r" * 255}))
@@ -509,9 +538,23 @@ def test_delete(admin, operator, cw):
         assert _csr_row(cw, d["id"]) is None
         expect.problem(admin.get(f"{CSRS}/{d['id']}"), 404)
         expect.problem(admin.delete(f"{CSRS}/{d['id']}"), 404)
-        expect.problem(admin.post(f"{CSRS}/{d['id']}/reject", json={}), 404)
         rows = idn.audit_rows(admin, action="csr.delete")
         assert str(d["id"]) in [str(x.get("resource_id")) for x in rows], rows[:3]
+
+
+def test_unknown_request_is_404_on_every_route(admin, chain, cw):
+    """A request id that does not exist (never did, or was deleted) is 404
+    on GET, DELETE, sign and reject alike (the contract lists 404 for
+    reject; 409 is for a request that exists but is no longer pending)."""
+    d = pk.upload_csr(admin, pk.make_csr(pk.gen_key("p256"), "gone.example.com"))
+    assert admin.delete(f"{CSRS}/{d['id']}").status_code == 204
+    sign = {"ca_id": chain["inter"]["id"], "template": "server", "validity_days": 30}
+    for rid in (d["id"], 987654321):
+        expect.problem(admin.get(f"{CSRS}/{rid}"), 404)
+        expect.problem(admin.delete(f"{CSRS}/{rid}"), 404)
+        _refused(admin, cw, "POST", f"{CSRS}/{rid}/sign", sign, 404)
+        _refused(admin, cw, "POST", f"{CSRS}/{rid}/reject", {"reason": "x"}, 404)
+        _refused(admin, cw, "POST", f"{CSRS}/{rid}/reject", None, 404)
 
 
 def test_delete_signed_keeps_the_certificate(admin, chain, cw):
@@ -681,9 +724,11 @@ def test_upload_bad_input(admin, cw):
                         ({"csr": csr, "name": 5}, "name"),
                         ({"csr": csr, "name": "n" * 129}, "name"),
                         ({"csr": csr, "extra": 1}, "extra"),
-                        ({"csr": csr, "key": pk.KEY_SPECS["p256"]}, "key"),
-                        ({"csr": "A" * 70000}, "csr")):
-        _refused(admin, cw, "POST", CSRS, body, (400, 413), field=field)
+                        ({"csr": csr, "key": pk.KEY_SPECS["p256"]}, "key")):
+        _refused(admin, cw, "POST", CSRS, body, 400, field=field)
+    # over the body limit, or over the field limit
+    _refused(admin, cw, "POST", CSRS, {"csr": "A" * 70000}, 413)
+    _refused(admin, cw, "POST", CSRS, {"csr": "A" * 60000}, (400, 413))
     for raw in (b"", b"{", b"[]", b"null", b'"csr"', b'{"csr": "x",}',
                 json.dumps({"csr": csr}).encode() + b" trailing",
                 b'{"csr": "a", "csr": "b"}', b"\xff\xfe{}"):

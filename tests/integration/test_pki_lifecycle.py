@@ -418,6 +418,9 @@ def test_a_ca_certificate_row_is_not_deleted(admin, cw):
     expect.not_5xx(r)
     assert r.status_code in (404, 409), idn.describe(r)
     assert idn.data(admin.get(f"{CERTS}/{row['id']}"))["status"] == "revoked"
+    # nor renewed or released like a leaf
+    _refused(admin, cw, "POST", f"{CERTS}/{row['id']}/renew", None, (404, 409))
+    _refused(admin, cw, "POST", f"{CERTS}/{row['id']}/release", None, (404, 409))
 
 
 # --------------------------------------------------------------------------
@@ -510,6 +513,10 @@ def test_offline_file_exported_and_restore(admin, cw, kind):
     res = pk.openssl("pkey", "-in", "/dev/stdin", "-passin", f"pass:{pw}", "-noout",
                      input=pem.encode())
     assert res.returncode == 0, res.stderr
+    # PBES2 with a modern KDF and cipher, not a PKCS#12-era PBE
+    asn1 = pk.openssl("asn1parse", input=pem.encode()).stdout.decode()
+    assert ":PBES2" in asn1 and (":PBKDF2" in asn1 or ":id-scrypt" in asn1), asn1
+    assert ":aes-256-cbc" in asn1 or ":aes-256-gcm" in asn1, asn1
     # the database keeps no copy, and shows none
     assert cw.scalar(f"SELECT key_wrapped IS NULL FROM cas WHERE id = {root['id']}") == "1"
     assert cw.scalar(f"SELECT key_state FROM cas WHERE id = {root['id']}") == "file_exported"
@@ -702,6 +709,42 @@ def test_revoke_a_root(admin, cw):
     assert r.status_code == 200 and pk.pem_certs(r.text)[0] == pk.cert(root["pem"])
 
 
+def test_subordinates_of_a_retired_ca_sign_nothing(admin, cw):
+    """What a CA below a revoked CA certificate signs fails path validation
+    (RFC 5280 6.1.3: every certificate on the path must be unrevoked), so
+    it must not be issued: a retired intermediate's sub-CA is refused too."""
+    root = pk.create_ca(admin, name=pk.unique_name("Sub Retire Root"), path_length=2,
+                        validity_days=365)
+    mid = pk.create_ca(admin, name=pk.unique_name("Sub Retire Mid"), type="intermediate",
+                       parent_id=root["id"], path_length=1, validity_days=300)
+    low = pk.create_ca(admin, name=pk.unique_name("Sub Retire Low"), type="intermediate",
+                       parent_id=mid["id"], path_length=0, validity_days=200)
+    pk.issue(admin, low["id"], cn="before-retire.example.com", validity_days=30)
+    idn.data(admin.post(f"{CAS}/{mid['id']}/revoke", json={"reason": "keyCompromise"}))
+    _issue_refused(admin, cw, low["id"])
+
+
+def test_a_ca_whose_certificate_row_is_revoked_signs_nothing(admin, cw):
+    """An intermediate's certificate is a row of its parent. Revoking that
+    row through /certificates either is refused (CAs are retired with
+    /cas/{id}/revoke) or retires the CA; a CA whose certificate is revoked
+    must not keep issuing."""
+    root = pk.create_ca(admin, name=pk.unique_name("Row Revoke Root"), path_length=1,
+                        validity_days=365)
+    inter = pk.create_ca(admin, name=pk.unique_name("Row Revoke Inter"), type="intermediate",
+                         parent_id=root["id"], validity_days=300)
+    row = [x for x in idn.data(admin.get(CERTS, params={"ca": root["id"]})) if x["is_ca"]][0]
+    r = admin.post(f"{CERTS}/{row['id']}/revoke", json={"reason": "keyCompromise"})
+    expect.not_5xx(r)
+    if r.status_code == 200:
+        assert idn.data(admin.get(f"{CERTS}/{row['id']}"))["status"] == "revoked"
+        _issue_refused(admin, cw, inter["id"])
+    else:
+        expect.problem(r, r.status_code)
+        assert r.status_code in (400, 409), idn.describe(r)
+        assert idn.data(admin.get(f"{CERTS}/{row['id']}"))["status"] == "valid"
+
+
 @pytest.mark.parametrize("reason", [r for r in pk.REASONS if r != "certificateHold"])
 def test_every_ca_revocation_reason(admin, reason):
     root = pk.create_ca(admin, name=pk.unique_name("Reason Root"), path_length=1,
@@ -887,6 +930,18 @@ def test_import_refuses_non_ca_and_duplicates(admin, cw):
     own = pk.create_ca(admin, validity_days=100)
     _refused(admin, cw, "POST", IMPORT, {"name": pk.unique_name("Own"),
                                          "certificate": own["pem"]}, 409)
+
+
+@pytest.mark.parametrize("before", ["\n", "\r\n\r\n",
+                                    "Bag Attributes\n    friendlyName: ca\n"
+                                    "subject=CN = External Root\nissuer=CN = External Root\n"])
+def test_import_pem_with_text_before_it(admin, before):
+    """RFC 7468 section 2: data before the encapsulation boundary is
+    permitted and parsers must not fail on it (openssl pkcs12 and x509
+    -text write such PEM files)."""
+    _, c = _external_root("p256")
+    got = pk.import_ca(admin, before + pk.to_pem(c))
+    assert pk.cert(got["pem"]) == c, got
 
 
 def test_import_refuses_a_certificate_without_basic_constraints(admin, cw):
