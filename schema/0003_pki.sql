@@ -106,3 +106,23 @@ CREATE TABLE IF NOT EXISTS csrs (
     CONSTRAINT csrs_cert_fk FOREIGN KEY (certificate_id)
         REFERENCES certificates (id) ON DELETE SET NULL
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+-- Custom certificate templates (the built-in ones live in the code,
+-- ca/templates.c). Lists are JSON arrays of names: key usage bits
+-- (RFC 5280 names), extended key usages, SAN types, key types and subject
+-- attributes allowed; an empty key_types or subject_fields allows all.
+CREATE TABLE IF NOT EXISTS templates (
+    id              BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    name            VARCHAR(64) NOT NULL,
+    description     VARCHAR(255) NOT NULL DEFAULT '',
+    key_usage       TEXT NOT NULL,
+    ext_key_usage   TEXT NOT NULL,
+    max_days        INT UNSIGNED NOT NULL,
+    san_types       TEXT NOT NULL,
+    key_types       TEXT NOT NULL,
+    subject_fields  TEXT NOT NULL,
+    created_by      VARCHAR(64) NOT NULL DEFAULT '',
+    created_at      DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
+    updated_at      DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
+    UNIQUE KEY templates_name (name)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;

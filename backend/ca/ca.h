@@ -44,9 +44,29 @@ struct ca_template {
     unsigned           san_types;      /* 1 << enum pki_san_type         */
     int                is_ca;
     int                ocsp_nocheck;   /* delegated OCSP responders       */
+    /* Custom templates only (0/NULL on built-ins: anything goes). */
+    uint64_t           id;
+    unsigned           key_types;      /* 1 << enum pki_key_type; 0: any  */
+    const char *const *subject_fields; /* allowed DN attributes; NULL: any */
+    size_t             n_subject_fields;
 };
 
 const struct ca_template *ca_template_find(const char *name);
+/* A built-in or custom template by name (custom ones live in the arena).
+ * CW_E_NOTFOUND when there is none. */
+enum cw_err ca_template_load(struct store *db, struct arena *a,
+                             const char *name,
+                             const struct ca_template **out);
+/* Custom templates: body is the validated API object. */
+enum cw_err ca_template_put(struct store *db, struct arena *a, uint64_t id,
+                            json_t *body, const struct store_audit_event *ev,
+                            uint64_t *out_id, struct ca_why *why);
+enum cw_err ca_template_delete(struct store *db, uint64_t id,
+                               const struct store_audit_event *ev);
+enum cw_err ca_templates_json(struct store *db, struct arena *a,
+                              json_t **out);
+enum cw_err ca_template_get_json(struct store *db, struct arena *a,
+                                 uint64_t id, json_t **out);
 extern const struct ca_template ca_templates[];
 extern const size_t ca_ntemplates;
 json_t *ca_template_json(const struct ca_template *t);

@@ -342,7 +342,11 @@ ca_issue(struct store *db, const struct cw_config *cfg,
     t.in = in;
     t.ev = ev;
 
-    tpl = ca_template_find(in->template_name);
+    err = ca_template_load(db, &a, in->template_name, &tpl);
+    if (err != CW_OK && err != CW_E_NOTFOUND)
+        goto out;
+    if (err == CW_E_NOTFOUND)
+        tpl = NULL;
     if (tpl == NULL || tpl->is_ca) {
         ca_why_set(why, "template",
                    tpl ? "CAs are created with POST /api/v2/cas"
@@ -406,6 +410,14 @@ ca_issue(struct store *db, const struct cw_config *cfg,
     }
     t.key_type = ki.type < PKI_KEY__MAX ? pki_key_type_name(ki.type)
                                         : pki_key_alg_name(ki.alg);
+    if (tpl->key_types != 0 &&
+        (ki.type >= PKI_KEY__MAX || !(tpl->key_types & (1u << ki.type)))) {
+        ca_why_set(why, in->csr ? "csr" : "key",
+                   "the %s template does not allow %s keys", tpl->name,
+                   t.key_type);
+        err = CW_E_BADREQ;
+        goto out;
+    }
 
     /* Names: the request's, else the CSR's. */
     if (in->sans != NULL) {
@@ -447,6 +459,25 @@ ca_issue(struct store *db, const struct cw_config *cfg,
         ca_why_set(why, "subject", "give a subject or at least one SAN");
         err = CW_E_BADREQ;
         goto out;
+    }
+    for (int i = 0; tpl->subject_fields != NULL &&
+                    i < X509_NAME_entry_count(subject);
+         i++) {
+        int         nid = OBJ_obj2nid(X509_NAME_ENTRY_get_object(
+            X509_NAME_get_entry(subject, i)));
+        const char *sn = nid == NID_pkcs9_emailAddress ? "emailAddress"
+                                                      : OBJ_nid2sn(nid);
+        int         ok = 0;
+
+        for (size_t k = 0; sn != NULL && k < tpl->n_subject_fields; k++)
+            ok |= strcmp(tpl->subject_fields[k], sn) == 0;
+        if (!ok) {
+            ca_why_set(why, "subject", "the %s template does not allow the "
+                                       "subject attribute %s",
+                       tpl->name, sn ? sn : "(unknown)");
+            err = CW_E_BADREQ;
+            goto out;
+        }
     }
 
     err = pki_serial_random(serial);

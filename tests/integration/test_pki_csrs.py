@@ -18,7 +18,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
-from cryptography.x509.oid import ExtendedKeyUsageOID
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 import expect
 import identity as idn
@@ -61,6 +61,11 @@ def chain(admin):
             "inter_cert": pk.cert(inter["pem"])}
 
 
+@pytest.fixture(scope="module")
+def templates(admin):
+    return {t["name"]: t for t in idn.data(admin.get(API + "/templates"))}
+
+
 def _verify(chain, pem, purpose="serverAuth"):
     r = pk.openssl_verify(chain["root"]["pem"], pem, [chain["inter"]["pem"]],
                           purpose={"serverAuth": "sslserver",
@@ -81,7 +86,8 @@ def _csr_row(cw, csr_id):
             "key_wrapped": has_key == "1"}
 
 
-def _refused(client, cw, method, path, body, status, field=None, code=None, raw=False):
+def _refused(client, cw, method, path, body, status, field=None, code=None, raw=False,
+             csrf=True):
     """A request that must be refused (4xx problem, naming field when given)
     without adding or changing a row of csrs or certificates."""
     before = pk.counts(cw, TABLES)
@@ -89,12 +95,12 @@ def _refused(client, cw, method, path, body, status, field=None, code=None, raw=
                       "key_wrapped IS NOT NULL FROM csrs ORDER BY id")
     what = f"{method} {path} {str(body)[:200]}"
     if raw:
-        r = client.request(method, path, data=body,
+        r = client.request(method, path, data=body, csrf=csrf,
                            headers={"Content-Type": "application/json"})
     elif body is None:
-        r = client.request(method, path)
+        r = client.request(method, path, csrf=csrf)
     else:
-        r = client.request(method, path, json=body)
+        r = client.request(method, path, json=body, csrf=csrf)
     expect.not_5xx(r, what)
     if isinstance(status, tuple):
         assert r.status_code in status, f"{what}: {idn.describe(r)}"
@@ -200,7 +206,7 @@ def test_upload_without_common_name(admin, chain, cw):
     _verify(chain, c["pem"])
     # an organisation but no CN
     req = (x509.CertificateSigningRequestBuilder()
-           .subject_name(x509.Name([x509.NameAttribute(x509.oid.NameOID.ORGANIZATION_NAME,
+           .subject_name(x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME,
                                                        "No CN Corp")]))
            .add_extension(x509.SubjectAlternativeName([x509.DNSName("nocn.example.net")]),
                           critical=False)
@@ -457,11 +463,6 @@ def test_sign_refusals_keep_the_request_pending(admin, chain, cw, templates):
     assert c["has_private_key"] is True
 
 
-@pytest.fixture(scope="module")
-def templates(admin):
-    return {t["name"]: t for t in idn.data(admin.get(API + "/templates"))}
-
-
 # --------------------------------------------------------------------------
 # reject, delete
 
@@ -670,10 +671,14 @@ def test_permissions(admin, viewer, operator, chain, cw, base_url):
                                ("DELETE", f"{CSRS}/{d['id']}", None)):
         _refused(anon, cw, method, path, body, 401)
     # the operator's cookie without the CSRF token changes nothing
-    before = pk.counts(cw, TABLES)
-    r = operator.post(CSRS, json={"csr": csr}, csrf=False)
-    expect.problem(r, 403)
-    assert pk.counts(cw, TABLES) == before
+    for method, path, body in (("POST", CSRS, {"csr": csr}),
+                               ("POST", f"{CSRS}/generate", {"key": pk.KEY_SPECS["p256"],
+                                                             "subject": {"CN": "c"}}),
+                               ("POST", f"{CSRS}/{d['id']}/sign", sign),
+                               ("POST", f"{CSRS}/{d['id']}/reject", {}),
+                               ("POST", f"{CSRS}/{d['id']}/reject", None),
+                               ("DELETE", f"{CSRS}/{d['id']}", None)):
+        _refused(operator, cw, method, path, body, 403, code="csrf_failed", csrf=False)
     # the operator does everything
     u = pk.upload_csr(operator, csr)
     g = pk.generate_csr(operator, subject={"CN": "op-gen.example.com"},
@@ -809,3 +814,271 @@ def test_paths_and_ids(admin, cw):
         r = admin.request(method, path, json={})
         expect.not_5xx(r, f"{method} {path}")
         assert 400 <= r.status_code < 500, idn.describe(r)
+
+
+# --------------------------------------------------------------------------
+# races and odd but well-formed requests
+
+
+def _clients(admin, n):
+    out = []
+    for _ in range(n):
+        c = idn.Client(admin.base)
+        c.login(admin.username, admin.password)
+        out.append(c)
+    return out
+
+
+@pytest.mark.parametrize("made", ["upload", "generate"])
+def test_parallel_signs_issue_one_certificate(admin, chain, cw, made):
+    """A request is signed once: concurrent sign calls give one 201 and
+    409s, and exactly one certificate (one copy of a generated key)."""
+    if made == "upload":
+        d = pk.upload_csr(admin, pk.make_csr(pk.gen_key("p256"), "race.example.com",
+                                             [x509.DNSName("race.example.com")]))
+    else:
+        d = pk.generate_csr(admin, subject={"CN": "race-gen.example.com"},
+                            sans=[{"type": "dns", "value": "race-gen.example.com"}])
+    clients = _clients(admin, 6)
+    before = pk.counts(cw, TABLES)
+    last = int(cw.scalar("SELECT COALESCE(MAX(id), 0) FROM certificates"))
+    body = {"ca_id": chain["inter"]["id"], "template": "server", "validity_days": 30}
+    results = idn.parallel(lambda i: clients[i].post(f"{CSRS}/{d['id']}/sign", json=body), 6)
+    for r in results:
+        assert not isinstance(r, Exception), r
+        expect.not_5xx(r)
+    codes = sorted(r.status_code for r in results)
+    issued = pk.counts(cw, TABLES)["certificates"] - before["certificates"]
+    with_key = cw.scalar("SELECT COUNT(*) FROM certificates WHERE key_wrapped IS NOT NULL "
+                         f"AND id > {last}")
+    assert codes == [201] + [409] * 5, codes
+    assert issued == 1, f"{issued} certificates issued for one request ({codes}, " \
+                        f"{with_key} with a key)"
+    got = idn.data(admin.get(f"{CSRS}/{d['id']}"))
+    ok = [r for r in results if r.status_code == 201][0].json()["data"]
+    assert got["status"] == "signed" and got["certificate_id"] == ok["id"], got
+
+
+def test_parallel_sign_and_reject(admin, chain, cw):
+    """Sign and reject racing: either the request is signed (and the reject
+    is 409) or rejected with no certificate issued for it."""
+    clients = _clients(admin, 2)
+    body = {"ca_id": chain["inter"]["id"], "template": "server", "validity_days": 30}
+    for attempt in range(4):
+        g = pk.generate_csr(admin, subject={"CN": f"race{attempt}.example.com"},
+                            sans=[{"type": "dns", "value": f"race{attempt}.example.com"}])
+        before = pk.counts(cw, TABLES)
+
+        def one(i):
+            if i == 0:
+                return clients[0].post(f"{CSRS}/{g['id']}/sign", json=body)
+            return clients[1].post(f"{CSRS}/{g['id']}/reject", json={"reason": "race"})
+
+        sign, reject = idn.parallel(one, 2)
+        for r in (sign, reject):
+            assert not isinstance(r, Exception), r
+            expect.not_5xx(r)
+        issued = pk.counts(cw, TABLES)["certificates"] - before["certificates"]
+        row = _csr_row(cw, g["id"])
+        assert sorted((sign.status_code, reject.status_code)) in ([200, 409], [201, 409]), \
+            (idn.describe(sign), idn.describe(reject))
+        if row["status"] == "signed":
+            assert sign.status_code == 201 and issued == 1, (row, issued)
+        else:
+            assert row["status"] == "rejected" and reject.status_code == 200, row
+            assert issued == 0, f"a certificate was issued for a rejected request ({row})"
+        assert row["key_wrapped"] is False, row
+
+
+def _long_subjects():
+    return {
+        "cn300": [x509.NameAttribute(NameOID.COMMON_NAME, "c" * 300, _validate=False)],
+        "dn1500": [x509.NameAttribute(NameOID.COMMON_NAME, "long-dn")] +
+                  [x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME,
+                                      f"unit {i:02d} " + "u" * 50) for i in range(25)],
+    }
+
+
+@pytest.mark.parametrize("what", ["cn300", "dn1500"])
+def test_upload_long_subject_values(admin, cw, what):
+    """Subject values past the columns' sizes (common_name 255, subject_dn
+    1024 characters) are refused as a bad CSR or stored whole, never a 5xx."""
+    attrs = _long_subjects()[what]
+    key = pk.gen_key("p256")
+    req = (x509.CertificateSigningRequestBuilder().subject_name(x509.Name(attrs))
+           .sign(key, hashes.SHA256()))
+    pem = req.public_bytes(serialization.Encoding.PEM).decode()
+    before = pk.counts(cw, TABLES)
+    r = admin.post(CSRS, json={"csr": pem})
+    assert r.status_code < 500, f"{what}: {idn.describe(r)}"
+    if r.status_code == 201:
+        d = r.json()["data"]
+        assert pk.pem_to_der(d["pem"]) == pk.pem_to_der(pem), what
+        assert d["decoded"]["subject"].get("CN") == attrs[0].value, what
+    else:
+        doc = expect.problem(r, 400)
+        assert doc.get("field") == "csr", (what, doc)
+        assert pk.counts(cw, TABLES) == before, what
+
+
+def _odd_san_csrs(key):
+    many = [x509.DNSName(f"h{i}.many.example.com") for i in range(150)]
+    return {
+        "150 DNS names": many,
+        "directoryName": [x509.DNSName("dirname.example.com"), x509.DirectoryName(
+            x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "inner")]))],
+        "registeredID": [x509.DNSName("rid.example.com"),
+                         x509.RegisteredID(x509.ObjectIdentifier("1.2.3.4"))],
+        "other otherName": [x509.DNSName("other.example.com"),
+                            x509.OtherName(x509.ObjectIdentifier("1.2.3.4.5"), b"\x05\x00")],
+        "UPN not a UTF8String": [x509.DNSName("badupn.example.com"),
+                                 x509.OtherName(pk.UPN_OID, b"\x02\x01\x05")],
+    }
+
+
+@pytest.mark.parametrize("what", ["150 DNS names", "directoryName", "registeredID",
+                                  "other otherName", "UPN not a UTF8String"])
+def test_odd_san_requests_never_5xx(admin, chain, cw, what):
+    """Requests with SANs the API does not issue: upload either refuses them
+    (400 csr) or stores them and GET shows them; signing then issues or
+    refuses with a 4xx, and a refusal leaves the request pending."""
+    key = pk.gen_key("p256")
+    gens = _odd_san_csrs(key)[what]
+    pem = pk.make_csr(key, "odd.example.com", gens)
+    before = pk.counts(cw, TABLES)
+    r = admin.post(CSRS, json={"csr": pem})
+    assert r.status_code < 500, f"{what}: {idn.describe(r)}"
+    if r.status_code != 201:
+        doc = expect.problem(r, 400)
+        assert doc.get("field") == "csr", (what, doc)
+        assert pk.counts(cw, TABLES) == before
+        return
+    d = r.json()["data"]
+    got = admin.get(f"{CSRS}/{d['id']}")
+    assert got.status_code == 200, idn.describe(got)
+    assert pk.pem_to_der(got.json()["data"]["pem"]) == pk.pem_to_der(pem), what
+    listed = admin.get(CSRS, params={"q": "odd.example.com"})
+    assert listed.status_code == 200, idn.describe(listed)
+    before = pk.counts(cw, TABLES)
+    r = admin.post(f"{CSRS}/{d['id']}/sign", json={"ca_id": chain["inter"]["id"],
+                                                  "template": "server", "validity_days": 30})
+    assert r.status_code < 500, f"{what}: {idn.describe(r)}"
+    if r.status_code == 201:
+        c = pk.cert(r.json()["data"]["pem"])
+        _verify(chain, r.json()["data"]["pem"])
+        assert pk.spki(c) == pk.spki(key)
+    else:
+        expect.problem(r, r.status_code)
+        assert 400 <= r.status_code < 500
+        assert pk.counts(cw, TABLES) == before
+        assert idn.data(admin.get(f"{CSRS}/{d['id']}"))["status"] == "pending"
+
+
+def test_text_limits_in_utf8_bytes(admin, cw):
+    """name (128) and reason (255) are limits in UTF-8 bytes (the contract's
+    maxLength): multi-byte text up to the limit is stored whole, one byte
+    more is refused naming the field."""
+    name = "é" * 64
+    d = pk.upload_csr(admin, pk.make_csr(pk.gen_key("p256"), "utf8.example.com"), name=name)
+    assert d["name"] == name, d["name"]
+    g = pk.generate_csr(admin, subject={"CN": "utf8-gen.example.com"}, name=name)
+    assert g["name"] == name
+    _refused(admin, cw, "POST", CSRS, {"csr": pk.make_csr(pk.gen_key("p256"), "u.example"),
+                                       "name": name + "x"}, 400, field="name")
+    _refused(admin, cw, "POST", f"{CSRS}/generate", {"key": pk.KEY_SPECS["p256"],
+                                                     "subject": {"CN": "u"},
+                                                     "name": name + "x"}, 400, field="name")
+    reason = "😀" * 63 + "abc"
+    assert len(reason.encode()) == 255
+    _refused(admin, cw, "POST", f"{CSRS}/{d['id']}/reject", {"reason": reason + "x"}, 400,
+             field="reason")
+    r = idn.data(admin.post(f"{CSRS}/{d['id']}/reject", json={"reason": reason}))
+    assert r["reject_reason"] == reason
+    assert idn.data(admin.get(f"{CSRS}/{d['id']}"))["reject_reason"] == reason
+
+
+def test_api_key_scopes(admin, chain, base_url, cw):
+    """A Bearer key with read:csrs and write:csrs uploads, generates and
+    rejects, but signing needs write:certificates and deleting delete:csrs."""
+    key = idn.data(admin.post(API + "/account/api-keys", json={
+        "name": "pki-csrs", "scopes": ["read:csrs", "write:csrs"]}), 201)
+    c = idn.bearer(base_url, key["token"])
+    d = pk.upload_csr(c, pk.make_csr(pk.gen_key("p256"), "bearer.example.com",
+                                     [x509.DNSName("bearer.example.com")]))
+    g = pk.generate_csr(c, subject={"CN": "bearer-gen.example.com"})
+    assert idn.data(c.get(f"{CSRS}/{d['id']}"))["id"] == d["id"]
+    _refused(c, cw, "POST", f"{CSRS}/{d['id']}/sign",
+             {"ca_id": chain["inter"]["id"], "template": "server", "validity_days": 30}, 403)
+    _refused(c, cw, "DELETE", f"{CSRS}/{d['id']}", None, 403)
+    assert idn.data(c.post(f"{CSRS}/{g['id']}/reject"))["status"] == "rejected"
+    ro = idn.bearer(base_url, idn.data(admin.post(API + "/account/api-keys", json={
+        "name": "pki-csrs-ro", "scopes": ["read:csrs"]}), 201)["token"])
+    assert ro.get(CSRS).status_code == 200
+    _refused(ro, cw, "POST", CSRS, {"csr": pk.make_csr(pk.gen_key("p256"), "ro.example.com")},
+             403)
+    _refused(ro, cw, "POST", f"{CSRS}/{d['id']}/reject", {}, 403)
+
+
+def test_wrapped_key_copied_to_another_request_does_not_sign(admin, chain, cw):
+    """A generated key is bound to its row: copied into another request it
+    does not unwrap, nothing is issued, and the request stays pending."""
+    a = pk.generate_csr(admin, subject={"CN": "tamper-a.example.com"},
+                        sans=[{"type": "dns", "value": "tamper-a.example.com"}])
+    b = pk.generate_csr(admin, subject={"CN": "tamper-b.example.com"},
+                        sans=[{"type": "dns", "value": "tamper-b.example.com"}])
+    original = cw.scalar(f"SELECT HEX(key_wrapped) FROM csrs WHERE id = {b['id']}")
+    cw.sql(f"UPDATE csrs SET key_wrapped = (SELECT k FROM (SELECT key_wrapped AS k FROM csrs "
+           f"WHERE id = {a['id']}) t) WHERE id = {b['id']}")
+    valid = "SELECT COUNT(*) FROM certificates WHERE status <> 'pending'"
+    before = int(cw.scalar(valid))
+    r = admin.post(f"{CSRS}/{b['id']}/sign", json={"ca_id": chain["inter"]["id"],
+                                                  "template": "server", "validity_days": 30})
+    assert r.status_code != 201, f"signed with a key moved from another row: {r.text[:300]}"
+    assert r.status_code in (409, 500, 503), idn.describe(r)
+    doc = expect.problem(r, r.status_code)
+    if r.status_code == 500:
+        assert doc["code"] == "crypto_error", doc
+    assert "BEGIN" not in r.text
+    assert int(cw.scalar(valid)) == before, "a certificate was stored"
+    assert _csr_row(cw, b["id"])["status"] == "pending"
+    # with its own blob back it signs, and A was never affected
+    cw.sql(f"UPDATE csrs SET key_wrapped = UNHEX('{original}') WHERE id = {b['id']}")
+    for req in (a, b):
+        c = pk.sign_csr(admin, req["id"], chain["inter"]["id"])
+        assert c["has_private_key"] is True
+        assert pk.spki(pk.cert(c["pem"])) == pk.spki(pk.csr_of(req["pem"]))
+
+
+def test_sign_client_template_with_upn(admin, chain):
+    upn = f"user-{secrets.token_hex(2)}@corp.example.com"
+    key = pk.gen_key("rsa2048")
+    d = pk.upload_csr(admin, pk.make_csr(key, "UPN User", [pk.upn_name(upn),
+                                                           x509.RFC822Name("u@example.com")]))
+    c = pk.sign_csr(admin, d["id"], chain["inter"]["id"], template="client",
+                    validity_days=365)
+    x = pk.cert(c["pem"])
+    assert pk.sans_of(x) == [{"type": "upn", "value": upn},
+                             {"type": "email", "value": "u@example.com"}], pk.sans_of(x)
+    assert list(pk.ext(x, x509.ExtendedKeyUsage).value) == [ExtendedKeyUsageOID.CLIENT_AUTH]
+    pk.check_leaf_key_usage(x)
+    _verify(chain, c["pem"], "clientAuth")
+
+
+def test_sign_past_the_ca_end(admin, cw):
+    short = pk.create_ca(admin, validity_days=20)
+    ca_end = pk.utc(pk.cert(short["pem"]), "not_valid_after")
+    d = pk.upload_csr(admin, pk.make_csr(pk.gen_key("p256"), "past.example.com",
+                                         [x509.DNSName("past.example.com")]))
+    before = pk.counts(cw, TABLES)
+    r = admin.post(f"{CSRS}/{d['id']}/sign", json={"ca_id": short["id"], "template": "server",
+                                                  "validity_days": 90})
+    expect.not_5xx(r)
+    if r.status_code == 201:
+        assert pk.utc(pk.cert(r.json()["data"]["pem"]), "not_valid_after") <= ca_end
+    else:
+        doc = expect.problem(r, 400)
+        assert doc.get("field") == "validity_days", doc
+        assert pk.counts(cw, TABLES) == before
+        assert idn.data(admin.get(f"{CSRS}/{d['id']}"))["status"] == "pending"
+        c = pk.sign_csr(admin, d["id"], short["id"], validity_days=10)
+        pk.assert_chain_valid(short["pem"], c["pem"], purpose="serverAuth")

@@ -872,6 +872,27 @@ def test_import_pkcs12_with_key(admin, cw, kind):
     pk.assert_chain_valid(pk.to_pem(c), leaf["pem"])
 
 
+def test_import_pkcs12_without_key(admin, cw):
+    """A PKCS#12 holding only the certificate: imported certificate-only,
+    or refused as a bad certificate upload (nothing stored either way)."""
+    _, c = _external_root("p256")
+    blob = pkcs12.serialize_key_and_certificates(
+        b"ca", None, c, None, serialization.BestAvailableEncryption(b"Only-cert-pw1"))
+    body = {"name": pk.unique_name("P12 No Key"), "certificate": base64.b64encode(blob).decode(),
+            "password": "Only-cert-pw1"}
+    before = pk.counts(cw)
+    r = admin.post(IMPORT, json=body)
+    expect.not_5xx(r)
+    if r.status_code == 201:
+        got = r.json()["data"]
+        assert got["key_state"] == "certificate_only" and got["has_private_key"] is False, got
+        assert pk.cert(got["pem"]) == c
+        _issue_refused(admin, cw, got["id"])
+    else:
+        assert expect.problem(r, 400).get("field") == "certificate"
+        assert pk.counts(cw) == before
+
+
 def test_import_der_and_pkcs7(admin, cw):
     _, c = _external_root("p384")
     got = pk.import_ca(admin, pk.der_of(c))
@@ -932,16 +953,18 @@ def test_import_refuses_non_ca_and_duplicates(admin, cw):
                                          "certificate": own["pem"]}, 409)
 
 
-@pytest.mark.parametrize("before", ["\n", "\r\n\r\n",
-                                    "Bag Attributes\n    friendlyName: ca\n"
-                                    "subject=CN = External Root\nissuer=CN = External Root\n"])
-def test_import_pem_with_text_before_it(admin, before):
+def test_import_pem_with_text_before_it(admin):
     """RFC 7468 section 2: data before the encapsulation boundary is
     permitted and parsers must not fail on it (openssl pkcs12 and x509
-    -text write such PEM files)."""
-    _, c = _external_root("p256")
-    got = pk.import_ca(admin, before + pk.to_pem(c))
-    assert pk.cert(got["pem"]) == c, got
+    -text write such PEM files; editors add a leading line break)."""
+    for before in ("\n", "\r\n\r\n",
+                   "Bag Attributes\n    friendlyName: ca\nsubject=CN = External Root\n"
+                   "issuer=CN = External Root\n"):
+        _, c = _external_root("p256")
+        r = admin.post(IMPORT, json={"name": pk.unique_name("Leading Text"),
+                                     "certificate": before + pk.to_pem(c)})
+        assert r.status_code == 201, f"text before the PEM {before!r}: {idn.describe(r)}"
+        assert pk.cert(r.json()["data"]["pem"]) == c
 
 
 def test_import_refuses_a_certificate_without_basic_constraints(admin, cw):
@@ -1057,3 +1080,112 @@ def test_import_names_and_slugs(admin):
     b = pk.import_ca(admin, pk.to_pem(_external_root()[1]), name=name)
     assert a["slug"] == pk.slugify(name), a
     assert b["slug"] != a["slug"] and b["slug"].startswith(pk.slugify(name)), (a, b)
+
+
+def test_revoking_an_imported_intermediate_reaches_its_certward_parent(admin, cw):
+    """An imported intermediate whose parent is a certward CA: retiring it
+    must be reported by the parent (a revoked row with its serial), as for
+    intermediates made here."""
+    root = pk.create_ca(admin, name=pk.unique_name("Imp Rev Parent"), path_length=1,
+                        validity_days=3650)
+    pw = idn.strong_password()
+    exported = pk.ca_offline(admin, root["id"], "file_exported", pw)
+    root_key = serialization.load_pem_private_key(exported["key_pem"].encode(), pw.encode())
+    key = pk.gen_key("p256")
+    inter = pk.build_cert(key, pk.unique_name("Imp Rev Inter"), issuer_key=root_key,
+                          issuer_cert=pk.cert(root["pem"]), path_length=0, days=365)
+    pk.ca_restore(admin, root["id"], pw, exported["key_pem"])
+    got = pk.import_ca(admin, pk.to_pem(inter), key=pk.key_pem(key))
+    assert got["parent_id"] == root["id"], got
+    idn.data(admin.post(f"{CAS}/{got['id']}/revoke", json={"reason": "keyCompromise"}))
+    assert _ca(admin, got["id"])["status"] == "revoked"
+    rows = idn.data(admin.get(CERTS, params={"ca": root["id"]}))
+    revoked = [x for x in rows if pk.sn(x["serial"]) == inter.serial_number]
+    assert revoked and revoked[0]["status"] == "revoked", \
+        f"the parent does not report the retired intermediate: {rows}"
+    assert revoked[0]["revocation_reason"] == "keyCompromise", revoked
+
+
+# --------------------------------------------------------------------------
+# state changes racing each other
+
+
+def test_concurrent_state_changes_have_one_winner(admin, chain, cw):
+    """The updates are conditional on the state read before: of requests
+    racing for the same change exactly one succeeds, the others get 409
+    (or 404 once the certificate is gone)."""
+    root = pk.create_ca(admin, name=pk.unique_name("Race Offline"), validity_days=365)
+    pws = [idn.strong_password() for _ in range(4)]
+    res = idn.parallel(lambda i: admin.post(f"{CAS}/{root['id']}/offline", json={
+        "mode": "file_exported" if i % 2 else "password_protected", "password": pws[i]}), 4)
+    codes = sorted(r.status_code for r in res)
+    assert codes == [200, 409, 409, 409], [idn.describe(r) for r in res]
+    win = [i for i, r in enumerate(res) if r.status_code == 200][0]
+    for i, r in enumerate(res):
+        if i != win:
+            assert "key_pem" not in r.text and "PRIVATE KEY" not in r.text
+    state = _ca(admin, root["id"])["key_state"]
+    assert state == ("file_exported" if win % 2 else "password_protected"), state
+    assert len(_audited(admin, "ca.offline", root["id"])) == 1
+    key_pem = res[win].json()["data"].get("key_pem")
+    res = idn.parallel(lambda i: admin.post(f"{CAS}/{root['id']}/restore",
+                                            json={"password": pws[win], "key_pem": key_pem}
+                                            if key_pem else {"password": pws[win]}), 3)
+    assert sorted(r.status_code for r in res) == [200, 409, 409], \
+        [idn.describe(r) for r in res]
+    assert len(_audited(admin, "ca.restore", root["id"])) == 1
+
+    d = pk.issue(admin, chain["inter"]["id"], cn="race.example.com", validity_days=30)
+    idn.data(admin.post(f"{CERTS}/{d['id']}/revoke", json={"reason": "certificateHold"}))
+    res = idn.parallel(lambda i: admin.post(f"{CERTS}/{d['id']}/release"), 4)
+    assert sorted(r.status_code for r in res) == [200, 409, 409, 409], \
+        [idn.describe(r) for r in res]
+    assert len(_audited(admin, "certificate.release", d["id"])) == 1
+    idn.data(admin.post(f"{CERTS}/{d['id']}/revoke", json={"reason": "superseded"}))
+    res = idn.parallel(lambda i: admin.delete(f"{CERTS}/{d['id']}"), 4)
+    codes = sorted(r.status_code for r in res)
+    assert codes[0] == 204 and codes.count(204) == 1 and set(codes[1:]) <= {404, 409}, codes
+    assert len(_audited(admin, "certificate.delete", d["id"])) == 1
+
+    inter = pk.create_ca(admin, type="intermediate", parent_id=chain["root"]["id"],
+                         validity_days=100)
+    res = idn.parallel(lambda i: admin.post(f"{CAS}/{inter['id']}/revoke",
+                                            json={"reason": "superseded"}), 4)
+    assert sorted(r.status_code for r in res) == [200, 409, 409, 409], \
+        [idn.describe(r) for r in res]
+    assert len(_audited(admin, "ca.revoke", inter["id"])) == 1
+
+
+def test_offline_and_back_again_and_again(admin, cw):
+    """Both offline modes, one after the other, keep the same key."""
+    root = pk.create_ca(admin, name=pk.unique_name("Cycle"), key=pk.KEY_SPECS["p384"],
+                        validity_days=365)
+    spki = pk.spki(pk.cert(root["pem"]))
+    for mode in ("file_exported", "password_protected", "file_exported", "password_protected"):
+        pw = idn.strong_password()
+        got = pk.ca_offline(admin, root["id"], mode, pw)
+        assert got["key_state"] == mode, got
+        _issue_refused(admin, cw, root["id"])
+        if mode == "file_exported":
+            key = serialization.load_pem_private_key(got["key_pem"].encode(), pw.encode())
+            assert pk.spki(key) == spki
+            pk.ca_restore(admin, root["id"], pw, got["key_pem"])
+        else:
+            pk.ca_restore(admin, root["id"], pw)
+        d = pk.issue(admin, root["id"], cn=f"cycle-{mode.replace('_', '-')}.example.com", validity_days=30)
+        pk.assert_chain_valid(root["pem"], d["pem"])
+
+
+def test_renew_an_expired_certificate_on_a_private_stack(make_stack):
+    st, admin = idn.private_stack(make_stack)
+    cw = st.cw
+    root = pk.create_ca(admin, name=pk.unique_name("Renew Expired"), validity_days=365)
+    old = pk.issue(admin, root["id"], cn="expired-renew.example.com", validity_days=20)
+    cw.sql(f"UPDATE certificates SET not_after = UTC_TIMESTAMP() - INTERVAL 1 DAY "
+           f"WHERE id = {old['id']}")
+    assert idn.data(admin.get(f"{CERTS}/{old['id']}"))["status"] == "expired"
+    new = pk.renew(admin, old["id"])
+    assert new["status"] == "valid" and new["renewed_from"] == old["id"], new
+    assert abs(pk.lifetime_days(pk.cert(new["pem"])) - 20) <= 1
+    assert pk.counts(cw) == {"cas": 1, "certificates": 2}
+    pk.assert_chain_valid(root["pem"], new["pem"])
