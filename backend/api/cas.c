@@ -11,6 +11,7 @@
 #include "ca/ca.h"
 #include "cw_limits.h"
 #include "util/jsonx.h"
+#include "util/sp.h"
 
 static enum cw_err
 cas_create(struct http_req *req, struct http_resp *resp)
@@ -84,10 +85,34 @@ cas_list(struct http_req *req, struct http_resp *resp)
     json_t     *arr = NULL;
     enum cw_err err;
 
+    struct ca_list_filter f;
+    const char           *parent = http_req_query(req, "parent");
+    const char           *sort = http_req_query(req, "sort");
+
+    memset(&f, 0, sizeof(f));
     err = api_paging(req, &page, &per);
-    if (err == CW_OK)
-        err = ca_list_json(req->db, req->cfg, req->arena, page, per, &arr,
-                           &total);
+    if (err != CW_OK)
+        return err;
+    f.q = http_req_query(req, "q");
+    f.status = http_req_query(req, "status");
+    if (f.q != NULL && strlen(f.q) > 128)
+        return http_fail(req, CW_E_BADREQ, "q", "q is too long");
+    if (f.status != NULL && f.status[0] != '\0' &&
+        strcmp(f.status, "active") != 0 && strcmp(f.status, "revoked") != 0 &&
+        strcmp(f.status, "awaiting_certificate") != 0)
+        return http_fail(req, CW_E_BADREQ, "status",
+                         "status must be active, revoked or "
+                         "awaiting_certificate");
+    if (parent != NULL && parent[0] != '\0' &&
+        (sp_u64(parent, strlen(parent), INT64_MAX, &f.parent_id) != CW_OK ||
+         f.parent_id == 0))
+        return http_fail(req, CW_E_BADREQ, "parent",
+                         "parent must be a CA id");
+    if (sort != NULL && strcmp(sort, "name") != 0 && strcmp(sort, "id") != 0)
+        return http_fail(req, CW_E_BADREQ, "sort", "sort must be id or name");
+    f.sort_name = sort != NULL && strcmp(sort, "name") == 0;
+    err = ca_list_json(req->db, req->cfg, req->arena, &f, page, per, &arr,
+                       &total);
     if (err != CW_OK)
         return err;
     return http_resp_data(resp, 200, arr, api_meta(total, page, per));

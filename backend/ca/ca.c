@@ -63,11 +63,16 @@ static const char sql_ca_get[] =
     "DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%sZ'), "
     "(SELECT COUNT(*) FROM cas c WHERE c.parent_id = cas.id) "
     "FROM cas WHERE id = ? AND status <> 'pending'";
-static const char sql_ca_count[] =
-    "SELECT COUNT(*) FROM cas WHERE status <> 'pending'";
+#define CA_LIST_WHERE                                                       \
+    "FROM cas WHERE status <> 'pending' AND (? = '' OR name LIKE "          \
+    "CONCAT(?, '%') OR slug LIKE CONCAT(?, '%') OR subject_dn LIKE "        \
+    "CONCAT('%', ?, '%')) AND (? = '' OR status = ?) "                      \
+    "AND (? = 0 OR parent_id = ?) "
+static const char sql_ca_count[] = "SELECT COUNT(*) " CA_LIST_WHERE;
 static const char sql_ca_page[] =
-    "SELECT id FROM cas WHERE status <> 'pending' ORDER BY id "
-    "LIMIT ? OFFSET ?";
+    "SELECT id " CA_LIST_WHERE "ORDER BY id LIMIT ? OFFSET ?";
+static const char sql_ca_page_name[] =
+    "SELECT id " CA_LIST_WHERE "ORDER BY name, id LIMIT ? OFFSET ?";
 
 const char *
 ca_sql_time(struct arena *a, time_t t)
@@ -803,20 +808,40 @@ ca_get_json(struct store *db, const struct cw_config *cfg, struct arena *a,
 
 enum cw_err
 ca_list_json(struct store *db, const struct cw_config *cfg, struct arena *a,
-             uint64_t page, uint64_t per_page, json_t **out, uint64_t *total)
+             const struct ca_list_filter *f, uint64_t page,
+             uint64_t per_page, json_t **out, uint64_t *total)
 {
     struct store_rows  rows;
-    struct store_param p[2];
+    struct store_param p[10];
     json_t            *arr;
     enum cw_err        err;
+    char               q[260];
+    size_t             n = 0;
+    const char        *status = f->status ? f->status : "";
 
-    err = store_query(db, a, sql_ca_count, NULL, 0, &rows);
+    /* A literal prefix: LIKE's wildcards escaped. */
+    for (const char *c = f->q ? f->q : ""; *c != '\0' && n < 256; c++) {
+        if (*c == '%' || *c == '_' || *c == '\\')
+            q[n++] = '\\';
+        q[n++] = *c;
+    }
+    q[n] = '\0';
+    p[0] = SP_STR(q);
+    p[1] = SP_STR(q);
+    p[2] = SP_STR(q);
+    p[3] = SP_STR(q);
+    p[4] = SP_STR(status);
+    p[5] = SP_STR(status);
+    p[6] = SP_U64(f->parent_id);
+    p[7] = SP_U64(f->parent_id);
+    err = store_query(db, a, sql_ca_count, p, 8, &rows);
     if (err != CW_OK)
         return err;
     *total = store_cell_u64(&rows, 0, 0);
-    p[0] = SP_U64(per_page);
-    p[1] = SP_U64((page - 1) * per_page);
-    err = store_query(db, a, sql_ca_page, p, 2, &rows);
+    p[8] = SP_U64(per_page);
+    p[9] = SP_U64((page - 1) * per_page);
+    err = store_query(db, a, f->sort_name ? sql_ca_page_name : sql_ca_page,
+                      p, 10, &rows);
     if (err != CW_OK)
         return err;
     arr = json_array();

@@ -119,9 +119,16 @@ enum cw_err ca_external_install(struct store *db,
 /* The CA as API JSON (with "pem"); CW_E_NOTFOUND. */
 enum cw_err ca_get_json(struct store *db, const struct cw_config *cfg,
                         struct arena *a, uint64_t id, json_t **out);
+struct ca_list_filter {
+    const char *q;          /* name or slug prefix, or part of the subject */
+    const char *status;     /* active, revoked, awaiting_certificate      */
+    uint64_t    parent_id;  /* children of this CA (the tree view)         */
+    int         sort_name;  /* by name instead of by id                    */
+};
 enum cw_err ca_list_json(struct store *db, const struct cw_config *cfg,
-                         struct arena *a, uint64_t page, uint64_t per_page,
-                         json_t **out, uint64_t *total);
+                         struct arena *a, const struct ca_list_filter *f,
+                         uint64_t page, uint64_t per_page, json_t **out,
+                         uint64_t *total);
 /* format: pem, der, chain, p7b. */
 enum cw_err ca_export(struct store *db, const struct cw_config *cfg,
                       struct arena *a, uint64_t id, const char *format,

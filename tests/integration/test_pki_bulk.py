@@ -71,3 +71,23 @@ def test_bulk_bad_input_and_permissions(admin, viewer, ca):
     assert idn.data(admin.get(f"{CERTS}/{d['id']}"))["status"] == "valid"
     r = viewer.post(CERTS + "/bulk/export", json={"ids": [d["id"]]})
     assert r.status_code == 200 and b"BEGIN CERTIFICATE" in r.content
+
+
+def test_ca_list_search_and_tree(admin):
+    root = pk.create_ca(admin, name=pk.unique_name("Tree Root"), validity_days=365)
+    kids = [pk.create_ca(admin, name=pk.unique_name(f"Tree Kid {i}"), type="intermediate",
+                         parent_id=root["id"], validity_days=100) for i in range(2)]
+    got = idn.data(admin.get(API + "/cas", params={"parent": root["id"], "per_page": 200}))
+    assert sorted(c["id"] for c in got) == sorted(k["id"] for k in kids)
+    r = admin.get(API + "/cas", params={"q": root["name"][:14], "sort": "name"})
+    doc = r.json()
+    assert r.status_code == 200 and root["id"] in [c["id"] for c in doc["data"]]
+    assert doc["meta"]["total"] >= 1
+    idn.data(admin.post(f"{API}/cas/{kids[0]['id']}/revoke", json={"reason": "superseded"}))
+    revoked = idn.data(admin.get(API + "/cas", params={"status": "revoked", "per_page": 200}))
+    assert kids[0]["id"] in [c["id"] for c in revoked]
+    assert kids[1]["id"] not in [c["id"] for c in revoked]
+    for params, field in (({"status": "bogus"}, "status"), ({"parent": "x"}, "parent"),
+                          ({"sort": "slug"}, "sort"), ({"q": "x" * 200}, "q")):
+        d = expect.problem(admin.get(API + "/cas", params=params), 400)
+        assert d.get("field") == field, (params, d)

@@ -797,16 +797,21 @@ def test_generate_bad_input(admin, cw):
 
 
 def test_paths_and_ids(admin, cw):
-    for path in (f"{CSRS}/abc", f"{CSRS}/-1", f"{CSRS}/0", f"{CSRS}/1.5",
-                 f"{CSRS}/99999999999999999999999"):
+    """Path ids are positive decimal integers without leading zeros;
+    anything else is 400 naming id, on every route."""
+    d = pk.upload_csr(admin, pk.make_csr(pk.gen_key("p256"), "ids.example.com"))
+    sign = {"ca_id": 1, "template": "server", "validity_days": 30}
+    for rid in ("abc", "-1", "0", "1.5", f"0{d['id']}", "+1", "1e3", "99999999999999999999999",
+                "18446744073709551616"):
+        path = f"{CSRS}/{rid}"
         for method in ("GET", "DELETE"):
             r = admin.request(method, path)
             expect.not_5xx(r, f"{method} {path}")
-            assert r.status_code in (400, 404, 405), idn.describe(r)
-            expect.problem(r, r.status_code)
-        _refused(admin, cw, "POST", path + "/reject", {}, (400, 404))
-        _refused(admin, cw, "POST", path + "/sign",
-                 {"ca_id": 1, "template": "server", "validity_days": 30}, (400, 404))
+            doc = expect.problem(r, 400)
+            assert doc.get("field") == "id", (method, path, doc)
+        _refused(admin, cw, "POST", path + "/reject", {}, 400, field="id")
+        _refused(admin, cw, "POST", path + "/sign", sign, 400, field="id")
+    assert _csr_row(cw, d["id"])["status"] == "pending"
     expect.problem(admin.get(f"{CSRS}/987654321"), 404)
     # methods the routes do not have
     for method, path in (("PUT", CSRS), ("PATCH", f"{CSRS}/1"), ("GET", f"{CSRS}/generate"),
@@ -1082,3 +1087,63 @@ def test_sign_past_the_ca_end(admin, cw):
         assert idn.data(admin.get(f"{CSRS}/{d['id']}"))["status"] == "pending"
         c = pk.sign_csr(admin, d["id"], short["id"], validity_days=10)
         pk.assert_chain_valid(short["pem"], c["pem"], purpose="serverAuth")
+
+
+def test_sign_with_a_ca_without_key(admin, cw):
+    """An imported CA without its key signs nothing: 409 naming ca_id, and
+    the request (with its generated key) stays pending."""
+    ca_key = pk.gen_key("p256")
+    imported = pk.import_ca(admin, pk.der_of(pk.build_cert(ca_key, pk.unique_name("Keyless"))))
+    g = pk.generate_csr(admin, subject={"CN": "keyless.example.com"},
+                        sans=[{"type": "dns", "value": "keyless.example.com"}])
+    _refused(admin, cw, "POST", f"{CSRS}/{g['id']}/sign",
+             {"ca_id": imported["id"], "template": "server", "validity_days": 30}, 409,
+             field="ca_id")
+    assert _csr_row(cw, g["id"]) == {"status": "pending", "certificate_id": None,
+                                     "reject_reason": None, "key_wrapped": True}
+
+
+def test_null_optional_members_are_absent(admin, chain):
+    d = idn.data(admin.post(CSRS, json={
+        "csr": pk.make_csr(pk.gen_key("p256"), "null.example.com"), "name": None}), 201)
+    assert d["name"] == "", d
+    g = idn.data(admin.post(f"{CSRS}/generate", json={
+        "key": pk.KEY_SPECS["p256"], "subject": {"CN": "null-gen.example.com"}, "sans": None,
+        "name": None}), 201)
+    assert g["decoded"]["sans"] == [] and g["name"] == "", g
+    r = idn.data(admin.post(f"{CSRS}/{d['id']}/reject", json={"reason": None}))
+    assert r["status"] == "rejected" and r["reject_reason"] in ("", None), r
+
+
+def test_control_characters_are_refused(admin, cw):
+    csr = pk.make_csr(pk.gen_key("p256"), "ctl.example.com")
+    d = pk.upload_csr(admin, csr)
+    _refused(admin, cw, "POST", CSRS, {"csr": csr, "name": "a\x01b"}, 400, field="name")
+    _refused(admin, cw, "POST", CSRS, {"csr": csr, "name": "a\x00b"}, 400, field="name")
+    _refused(admin, cw, "POST", f"{CSRS}/generate",
+             {"key": pk.KEY_SPECS["p256"], "subject": {"CN": "x"}, "name": "a\nb"}, 400,
+             field="name")
+    _refused(admin, cw, "POST", f"{CSRS}/{d['id']}/reject", {"reason": "bad\x07bell"}, 400,
+             field="reason")
+    _refused(admin, cw, "POST", f"{CSRS}/{d['id']}/sign",
+             {"ca_id": 1, "template": "ser\x00ver", "validity_days": 30}, 400,
+             field="template")
+    assert idn.data(admin.get(f"{CSRS}/{d['id']}"))["status"] == "pending"
+
+
+def test_bodies_on_routes_without_one(admin, cw):
+    d = pk.upload_csr(admin, pk.make_csr(pk.gen_key("p256"), "nobody.example.com"))
+    for method, path in (("GET", CSRS), ("GET", f"{CSRS}/{d['id']}"),
+                         ("DELETE", f"{CSRS}/{d['id']}")):
+        r = admin.request(method, path, json={"x": 1})
+        expect.problem(r, 413)
+    assert _csr_row(cw, d["id"])["status"] == "pending"
+    # the wrong media type on routes that take JSON
+    for path in (CSRS, f"{CSRS}/generate", f"{CSRS}/{d['id']}/sign",
+                 f"{CSRS}/{d['id']}/reject"):
+        before = pk.counts(cw, TABLES)
+        r = admin.post(path, data=b"reason=x", headers={"Content-Type":
+                                                        "application/x-www-form-urlencoded"})
+        expect.problem(r, 415)
+        assert pk.counts(cw, TABLES) == before
+    assert _csr_row(cw, d["id"])["status"] == "pending"

@@ -1172,7 +1172,8 @@ def test_offline_and_back_again_and_again(admin, cw):
             pk.ca_restore(admin, root["id"], pw, got["key_pem"])
         else:
             pk.ca_restore(admin, root["id"], pw)
-        d = pk.issue(admin, root["id"], cn=f"cycle-{mode.replace('_', '-')}.example.com", validity_days=30)
+        d = pk.issue(admin, root["id"], cn=f"cycle-{mode.replace('_', '-')}.example.com",
+                     validity_days=30)
         pk.assert_chain_valid(root["pem"], d["pem"])
 
 
