@@ -96,6 +96,7 @@ certs_list(struct http_req *req, struct http_resp *resp)
     f.template_name = http_req_query(req, "template");
     f.expires_before = before;
     f.sort = http_req_query(req, "sort");
+    f.key_type = http_req_query(req, "key_type");
     if (f.template_name != NULL && strlen(f.template_name) > 64)
         return http_fail(req, CW_E_BADREQ, "template", "template too long");
     err = ca_cert_list_json(req->db, req->arena, &f, page, per, &arr, &total,

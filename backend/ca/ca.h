@@ -219,6 +219,7 @@ struct ca_cert_filter {
     const char *template_name;
     const char *expires_before; /* SQL DATETIME text or ""              */
     const char *sort;          /* "not_after", "-created_at", ...       */
+    const char *key_type;      /* "ec", "rsa", "ed25519", "ec-p256" ...  */
 };
 enum cw_err ca_cert_list_json(struct store *db, struct arena *a,
                               const struct ca_cert_filter *f, uint64_t page,

@@ -83,7 +83,10 @@ static const char sql_status[] =
     "     AND c.not_after > UTC_TIMESTAMP() "                               \
     "     AND c.not_after <= UTC_TIMESTAMP() + INTERVAL 30 DAY)) "          \
     "AND (? = 0 OR c.ca_id = ?) AND (? = '' OR c.template = ?) "            \
-    "AND (? = '' OR c.not_after < ?) "
+    "AND (? = '' OR c.not_after < ?) "                                      \
+    "AND (? = '' OR c.key_type = ? OR c.key_type LIKE CONCAT(?, '-%') "     \
+    " OR c.key_type LIKE CONCAT(?, '2%') OR c.key_type LIKE CONCAT(?, '3%') " \
+    " OR c.key_type LIKE CONCAT(?, '4%')) "
 #define LIST_SQL(order)                                                     \
     "SELECT " CERT_COLS LIST_WHERE "ORDER BY " order " LIMIT ? OFFSET ?"
 
@@ -696,7 +699,7 @@ ca_cert_list_json(struct store *db, struct arena *a,
                   uint64_t per_page, json_t **out, uint64_t *total,
                   struct ca_why *why)
 {
-    struct store_param p[20];
+    struct store_param p[28];
     struct store_rows  rows;
     const char        *sql = NULL;
     const char        *sort = f->sort && f->sort[0] ? f->sort : "-created_at";
@@ -729,6 +732,18 @@ ca_cert_list_json(struct store *db, struct arena *a,
         ca_why_set(why, "q", "q is too long");
         return CW_E_BADREQ;
     }
+    if (f->key_type != NULL && f->key_type[0] != '\0') {
+        int ok = strcmp(f->key_type, "rsa") == 0 ||
+                 strcmp(f->key_type, "ec") == 0;
+
+        for (int k = 0; !ok && k < PKI_KEY__MAX; k++)
+            ok = strcmp(pki_key_type_name(k), f->key_type) == 0;
+        if (!ok && strcmp(f->key_type, "ed25519") != 0) {
+            ca_why_set(why, "key_type", "key_type must be rsa, ec, ed25519 "
+                                        "or a size such as ec-p256");
+            return CW_E_BADREQ;
+        }
+    }
     /* Lower case (the indexed columns are), with LIKE's wildcards and
      * escape character escaped: the query is a literal prefix. */
     for (const char *c = f->q ? f->q : ""; *c != '\0'; c++) {
@@ -759,6 +774,9 @@ ca_cert_list_json(struct store *db, struct arena *a,
     p[n++] = SP_STR(f->template_name ? f->template_name : "");
     p[n++] = SP_STR(f->expires_before ? f->expires_before : "");
     p[n++] = SP_STR(f->expires_before ? f->expires_before : "");
+    /* "ec-p256" exactly, or a family: "ec", "rsa" */
+    for (int i = 0; i < 6; i++)
+        p[n++] = SP_STR(f->key_type ? f->key_type : "");
     err = store_query(db, a, sql_count, p, n, &rows);
     if (err != CW_OK)
         return err;

@@ -91,3 +91,20 @@ def test_ca_list_search_and_tree(admin):
                           ({"sort": "slug"}, "sort"), ({"q": "x" * 200}, "q")):
         d = expect.problem(admin.get(API + "/cas", params=params), 400)
         assert d.get("field") == field, (params, d)
+
+
+def test_certificate_list_key_type_filter(admin, ca):
+    token = pk.unique_name("kt").split()[-1].lower()
+    rsa = pk.issue(admin, ca["id"], cn=f"{token}-rsa.example.com",
+                   key={"type": "rsa", "bits": 2048}, validity_days=30)
+    ec = pk.issue(admin, ca["id"], cn=f"{token}-ec.example.com",
+                  key={"type": "ec", "curve": "P-384"}, validity_days=30)
+    def ids(**params):
+        return {d["id"] for d in idn.data(admin.get(CERTS, params={"q": token, **params}))}
+    assert ids() == {rsa["id"], ec["id"]}
+    assert ids(key_type="rsa") == {rsa["id"]}
+    assert ids(key_type="ec") == {ec["id"]}
+    assert ids(key_type="ec-p384") == {ec["id"]}
+    assert ids(key_type="ec-p256") == set()
+    doc = expect.problem(admin.get(CERTS, params={"key_type": "dsa"}), 400)
+    assert doc.get("field") == "key_type"
