@@ -31,11 +31,25 @@ enum cw_err ca_row_load(struct store *db, const struct cw_config *cfg,
 enum cw_err ca_chain_load(struct store *db, const struct cw_config *cfg,
                           struct arena *a, uint64_t id,
                           STACK_OF(X509) **out);
+/* Record a CA certificate (imported or installed) as a certificate of its
+ * certward parent (inside the caller's transaction). */
+enum cw_err ca_parent_row_add(struct store *db, uint64_t parent,
+                              const char *serial, const char *dn,
+                              const char *cn, const char *key_type,
+                              const char *nb, const char *na, const char *fp,
+                              const struct buf *der, const char *by);
+/* CW_E_CONFLICT when the CA or an ancestor is revoked or inactive. */
+enum cw_err ca_chain_usable(struct store *db, struct arena *a, uint64_t id,
+                            struct ca_why *why);
 /* Refuse signing with a CA that cannot sign (why filled). */
 enum cw_err ca_can_sign(const struct ca_row *ca, struct ca_why *why);
 /* A CSR from PEM or base64 DER text. */
 enum cw_err ca_csr_load(const uint8_t *p, size_t len, X509_REQ **out,
                         struct ca_why *why);
+/* The common name of name for the indexed column: "" when there is none,
+ * at most 255 bytes. */
+enum cw_err ca_name_cn(const X509_NAME *name, struct arena *a,
+                       const char **out);
 void ca_slugify(const char *name, char *out, size_t n);
 /* A time as SQL DATETIME text "YYYY-MM-DD HH:MM:SS" (UTC, arena). */
 const char *ca_sql_time(struct arena *a, time_t t);

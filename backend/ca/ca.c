@@ -61,7 +61,7 @@ static const char sql_ca_get[] =
     "path_len, cert_der, COALESCE(crl_url, ''), COALESCE(ocsp_url, ''), "
     "COALESCE(ca_issuers_url, ''), key_wrapped IS NOT NULL, "
     "DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%sZ'), "
-    "(SELECT COUNT(*) FROM cas c WHERE c.parent_id = cas.id) "
+    "(SELECT COUNT(*) FROM cas c WHERE c.parent_id = cas.id), origin "
     "FROM cas WHERE id = ? AND status <> 'pending'";
 #define CA_LIST_WHERE                                                       \
     "FROM cas WHERE status <> 'pending' AND (? = '' OR name LIKE "          \
@@ -73,6 +73,33 @@ static const char sql_ca_page[] =
     "SELECT id " CA_LIST_WHERE "ORDER BY id LIMIT ? OFFSET ?";
 static const char sql_ca_page_name[] =
     "SELECT id " CA_LIST_WHERE "ORDER BY name, id LIMIT ? OFFSET ?";
+
+enum cw_err
+ca_name_cn(const X509_NAME *name, struct arena *a, const char **out)
+{
+    struct buf  cn;
+    enum cw_err err;
+    size_t      n;
+
+    buf_init(&cn, 4096);
+    err = pki_name_cn(name, &cn);
+    if (err == CW_E_NOTFOUND) {
+        *out = "";   /* no CN: SANs only */
+        buf_cleanup(&cn);
+        return CW_OK;
+    }
+    if (err != CW_OK) {
+        buf_cleanup(&cn);
+        return err;
+    }
+    /* The indexed column holds 255 bytes; cut on a character boundary. */
+    n = cn.len > 255 ? 255 : cn.len;
+    while (n > 0 && n < cn.len && (cn.p[n] & 0xc0) == 0x80)
+        n--;
+    *out = arena_strndup(a, (const char *)cn.p, n);
+    buf_cleanup(&cn);
+    return CW_OK;
+}
 
 const char *
 ca_sql_time(struct arena *a, time_t t)
@@ -189,6 +216,72 @@ ca_chain_load(struct store *db, const struct cw_config *cfg, struct arena *a,
         id = row.parent_id;
     }
     *out = chain;
+    return CW_OK;
+}
+
+static const char sql_parent_row[] =
+    "INSERT IGNORE INTO certificates (ca_id, serial, status, template, "
+    "is_ca, subject_dn, common_name, sans, key_type, not_before, not_after, "
+    "fp_sha256, der, created_by) "
+    "VALUES (?, ?, 'valid', 'sub-ca', 1, ?, ?, '[]', ?, ?, ?, ?, ?, ?)";
+
+enum cw_err
+ca_parent_row_add(struct store *db, uint64_t parent, const char *serial,
+                  const char *dn, const char *cn, const char *key_type,
+                  const char *nb, const char *na, const char *fp,
+                  const struct buf *der, const char *by)
+{
+    struct store_param p[10];
+
+    /* A CA certificate signed by a certward CA is one of that CA's
+     * certificates: its revocation must reach the parent's CRL and OCSP. */
+    p[0] = SP_U64(parent);
+    p[1] = SP_STR(serial);
+    p[2] = SP_STR(dn);
+    p[3] = SP_STR(cn);
+    p[4] = SP_STR(key_type);
+    p[5] = SP_STR(nb);
+    p[6] = SP_STR(na);
+    p[7] = SP_STR(fp);
+    p[8] = SP_BLOB(der->p, der->len);
+    p[9] = SP_STR(by ? by : "");
+    return store_exec(db, sql_parent_row, p, 10, NULL, NULL);
+}
+
+static const char sql_chain_state[] =
+    "SELECT cas.status, COALESCE(cas.parent_id, 0), "
+    "(SELECT COUNT(*) FROM certificates c WHERE c.ca_id = cas.parent_id "
+    " AND c.fp_sha256 = cas.fp_sha256 AND c.status = 'revoked') "
+    "FROM cas WHERE id = ?";
+
+enum cw_err
+ca_chain_usable(struct store *db, struct arena *a, uint64_t id,
+                struct ca_why *why)
+{
+    struct store_rows  rows;
+    struct store_param p[1];
+    enum cw_err        err;
+
+    /* Nothing below a revoked CA passes RFC 5280 path validation: the CA
+     * and every ancestor must be active, with its certificate not
+     * revoked on its parent. */
+    for (int depth = 0; id != 0 && depth < LIM_CHAIN_CERTS; depth++) {
+        p[0] = SP_U64(id);
+        err = store_query(db, a, sql_chain_state, p, 1, &rows);
+        if (err != CW_OK)
+            return err;
+        if (rows.nrows != 1)
+            return CW_E_NOTFOUND;
+        if (strcmp(store_cell_str(&rows, 0, 0), "active") != 0 ||
+            store_cell_u64(&rows, 0, 2) > 0) {
+            ca_why_set(why, "ca_id",
+                       depth == 0 ? "the CA's certificate is revoked or the "
+                                    "CA is not active"
+                                  : "a CA above this one is revoked");
+            return CW_E_CONFLICT;
+        }
+        id = store_cell_u64(&rows, 0, 1);
+    }
     return CW_OK;
 }
 
@@ -528,7 +621,7 @@ ca_create(struct store *db, const struct cw_config *cfg,
     memset(&t, 0, sizeof(t));
     buf_init(&der, LIM_CERT_DER);
     buf_init(&wrapped, 16384);
-    buf_init(&dn, 2048);
+    buf_init(&dn, 65536);
     buf_init(&ski, 256);
     buf_init(&cn, 512);
     t.in = in;
@@ -573,6 +666,8 @@ ca_create(struct store *db, const struct cw_config *cfg,
         if (err != CW_OK)
             goto out;
         err = ca_can_sign(&parent, why);
+        if (err == CW_OK)
+            err = ca_chain_usable(db, &a, parent.id, why);
         if (err != CW_OK) {
             snprintf(why->field, sizeof(why->field), "parent_id");
             goto out;
@@ -688,11 +783,10 @@ ca_create(struct store *db, const struct cw_config *cfg,
     if (err == CW_OK)
         err = pki_cert_ski_hex(tbs, &ski);
     if (err == CW_OK)
-        err = pki_name_cn(X509_get_subject_name(tbs), &cn);
+        err = ca_name_cn(X509_get_subject_name(tbs), &a, &t.cn);
     if (err != CW_OK)
         goto out;
     t.subject_dn = (const char *)dn.p;
-    t.cn = cn.p ? (const char *)cn.p : "";
     t.nb = ca_sql_time(&a, info.not_before);
     t.na = ca_sql_time(&a, info.not_after);
     t.der = &der;
@@ -792,6 +886,8 @@ ca_get_json(struct store *db, const struct cw_config *cfg, struct arena *a,
         row.ca_issuers_url, "has_private_key", store_cell_u64(&rows, 0, 13),
         "created_at", store_cell_str(&rows, 0, 14), "children",
         (json_int_t)store_cell_u64(&rows, 0, 15));
+    json_object_set_new(doc, "origin",
+                        json_string(store_cell_str(&rows, 0, 16)));
     if (row.cert != NULL) {
         json_t *key = NULL;
 

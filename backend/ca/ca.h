@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include <jansson.h>
+#include <openssl/x509.h>
 
 #include "store/audit.h"
 #include "store/store.h"
@@ -191,6 +192,7 @@ struct ca_issue_req {
     uint64_t    ca_id;
     const char *template_name;
     json_t     *subject;         /* may be NULL with a CSR               */
+    const X509_NAME *subject_name; /* or the subject itself (renewals)   */
     json_t     *sans;            /* may be NULL                          */
     json_t     *key;             /* server-generated key spec, or NULL   */
     const uint8_t *csr;          /* PEM or base64 DER CSR, or NULL       */

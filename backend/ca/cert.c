@@ -328,7 +328,7 @@ ca_issue(struct store *db, const struct cw_config *cfg,
     struct buf                der;
     struct buf                wrapped;
     struct buf                dn;
-    struct buf                cn;
+    const char               *cnp = "";
     struct pki_key_info       ki;
     uint8_t                   serial[PKI_SERIAL_LEN];
     time_t                    now = time(NULL);
@@ -340,8 +340,7 @@ ca_issue(struct store *db, const struct cw_config *cfg,
     memset(&t, 0, sizeof(t));
     buf_init(&der, LIM_CERT_DER);
     buf_init(&wrapped, 16384);
-    buf_init(&dn, 2048);
-    buf_init(&cn, 512);
+    buf_init(&dn, 65536);
     t.in = in;
     t.ev = ev;
 
@@ -379,6 +378,8 @@ ca_issue(struct store *db, const struct cw_config *cfg,
     if (err != CW_OK)
         goto out;
     err = ca_can_sign(&ca, why);
+    if (err == CW_OK)
+        err = ca_chain_usable(db, &a, ca.id, why);
     if (err != CW_OK)
         goto out;
 
@@ -445,6 +446,12 @@ ca_issue(struct store *db, const struct cw_config *cfg,
         err = pki_name_from_json(in->subject, &subject, &jw);
         if (err != CW_OK) {
             ca_why_set(why, "subject", "subject.%s %s", jw.field, jw.reason);
+            goto out;
+        }
+    } else if (in->subject_name != NULL) {
+        subject = X509_NAME_dup(in->subject_name);
+        if (subject == NULL) {
+            err = CW_E_CRYPTO;
             goto out;
         }
     } else if (csr != NULL) {
@@ -566,14 +573,14 @@ ca_issue(struct store *db, const struct cw_config *cfg,
     if (err == CW_OK)
         err = pki_name_to_string(X509_get_subject_name(tbs), &dn);
     if (err == CW_OK)
-        err = pki_name_cn(X509_get_subject_name(tbs), &cn);
+        err = ca_name_cn(X509_get_subject_name(tbs), &a, &cnp);
     if (err != CW_OK)
         goto out;
     sans_txt = jsonx_dumps(sans_json);
     t.names = arena_alloc(&a, (json_array_size(sans_json) + 1) *
                                   sizeof(*t.names));
-    if (cn.len > 0)
-        t.names[t.nnames++] = name_lower(&a, (const char *)cn.p);
+    if (cnp[0] != '\0')
+        t.names[t.nnames++] = name_lower(&a, cnp);
     for (size_t i = 0; i < json_array_size(sans_json); i++) {
         const char *v = json_string_value(
             json_object_get(json_array_get(sans_json, i), "value"));
@@ -582,7 +589,7 @@ ca_issue(struct store *db, const struct cw_config *cfg,
             t.names[t.nnames++] = name_lower(&a, v);
     }
     t.subject_dn = dn.p ? (const char *)dn.p : "";
-    t.cn = cn.p ? (const char *)cn.p : "";
+    t.cn = cnp;
     t.sans = sans_txt;
     t.nb = ca_sql_time(&a, info.not_before);
     t.na = ca_sql_time(&a, info.not_after);
@@ -611,7 +618,6 @@ out:
     buf_cleanup(&der);
     buf_cleanup(&wrapped);
     buf_cleanup(&dn);
-    buf_cleanup(&cn);
     arena_reset(&a);
     return err;
 }
@@ -1025,12 +1031,10 @@ ca_cert_renew(struct store *db, const struct cw_config *cfg, uint64_t id,
     in.ca_id = store_cell_u64(&rows, 0, 0);
     in.template_name = store_cell_str(&rows, 0, 1);
     in.renewed_from = id;
-    /* Same subject and names; a new key of the same type, or the CSR. */
-    err = pki_name_to_json(X509_get_subject_name(old), &subject);
-    if (err != CW_OK)
-        goto out;
+    /* Same subject (as it was, repeated attributes and order included)
+     * and names; a new key of the same type, or the CSR's. */
+    in.subject_name = X509_get_subject_name(old);
     sans = json_loads(store_cell_str(&rows, 0, 2), 0, NULL);
-    in.subject = subject;
     in.sans = json_array_size(sans) > 0 ? sans : NULL;
     if (csr != NULL) {
         in.csr = csr;

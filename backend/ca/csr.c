@@ -44,10 +44,19 @@ static const char sql_list[] =
     "ORDER BY id DESC LIMIT ? OFFSET ?";
 static const char sql_for_sign[] =
     "SELECT der, key_wrapped, status FROM csrs WHERE id = ?";
+/* Signing claims the request first ('signing'), so that of two
+ * concurrent signs, or a sign and a reject, exactly one proceeds. */
+static const char sql_claim[] =
+    "UPDATE csrs SET status = 'signing', updated_at = NOW(6) "
+    "WHERE id = ? AND status = 'pending'";
+static const char sql_unclaim[] =
+    "UPDATE csrs SET status = 'pending', updated_at = NOW(6) "
+    "WHERE id = ? AND status = 'signing'";
+static const char sql_exists[] = "SELECT status FROM csrs WHERE id = ?";
 static const char sql_signed[] =
     "UPDATE csrs SET status = 'signed', certificate_id = ?, "
     "key_wrapped = NULL, updated_at = NOW(6) "
-    "WHERE id = ? AND status = 'pending'";
+    "WHERE id = ? AND status = 'signing'";
 static const char sql_reject[] =
     "UPDATE csrs SET status = 'rejected', reject_reason = ?, "
     "key_wrapped = NULL, updated_at = NOW(6) "
@@ -162,26 +171,23 @@ csr_store(struct store *db, const struct cw_config *cfg, const char *name,
     struct pki_key_info ki;
     struct buf          der;
     struct buf          dn;
-    struct buf          cn;
     enum cw_err         err;
 
     arena_init(&a);
     buf_init(&der, LIM_CSR_DER);
-    buf_init(&dn, 2048);
-    buf_init(&cn, 512);
+    buf_init(&dn, 65536);
     memset(&t, 0, sizeof(t));
     err = pki_csr_to_der(req, &der);
     if (err == CW_OK)
         err = pki_name_to_string(X509_REQ_get_subject_name(req), &dn);
     if (err == CW_OK)
-        err = pki_name_cn(X509_REQ_get_subject_name(req), &cn);
+        err = ca_name_cn(X509_REQ_get_subject_name(req), &a, &t.cn);
     if (err == CW_OK)
         err = pki_key_describe(pki_csr_pubkey_get(req), &ki);
     if (err != CW_OK)
         goto out;
     t.name = name ? name : "";
     t.dn = dn.p ? (const char *)dn.p : "";
-    t.cn = cn.p ? (const char *)cn.p : "";
     t.key_type = ki.type < PKI_KEY__MAX ? pki_key_type_name(ki.type)
                                         : pki_key_alg_name(ki.alg);
     t.der = &der;
@@ -194,7 +200,6 @@ csr_store(struct store *db, const struct cw_config *cfg, const char *name,
 out:
     buf_cleanup(&der);
     buf_cleanup(&dn);
-    buf_cleanup(&cn);
     arena_reset(&a);
     return err;
 }
@@ -382,20 +387,31 @@ ca_csr_sign(struct store *db, const struct cw_config *cfg, uint64_t id,
     struct ca_issue_req in;
     struct mark_tx      m;
     enum cw_err         err;
+    uint64_t            n = 0;
+    int                 claimed = 0;
 
     arena_init(&a);
     p[0] = SP_U64(id);
+    err = store_exec(db, sql_claim, p, 1, &n, NULL);
+    if (err != CW_OK)
+        goto out;
+    if (n != 1) {
+        err = store_query(db, &a, sql_exists, p, 1, &rows);
+        if (err == CW_OK && rows.nrows != 1)
+            err = CW_E_NOTFOUND;
+        if (err == CW_OK) {
+            ca_why_set(why, "", "the request is already %s",
+                       store_cell_str(&rows, 0, 0));
+            err = CW_E_CONFLICT;
+        }
+        goto out;
+    }
+    claimed = 1;
     err = store_query(db, &a, sql_for_sign, p, 1, &rows);
     if (err == CW_OK && rows.nrows != 1)
         err = CW_E_NOTFOUND;
     if (err != CW_OK)
         goto out;
-    if (strcmp(store_cell_str(&rows, 0, 2), "pending") != 0) {
-        ca_why_set(why, "", "the request is already %s",
-                   store_cell_str(&rows, 0, 2));
-        err = CW_E_CONFLICT;
-        goto out;
-    }
     memset(&in, 0, sizeof(in));
     in.ca_id = ca_id;
     in.template_name = template_name;
@@ -416,9 +432,14 @@ ca_csr_sign(struct store *db, const struct cw_config *cfg, uint64_t id,
     m.cert_id = *cert_id;
     m.ev = ev;
     err = store_tx(db, mark_body, &m);
-    if (err == CW_E_CONFLICT)
-        ca_why_set(why, "", "the request changed while it was signed");
+    if (err == CW_OK)
+        claimed = 0;
 out:
+    if (claimed) {
+        /* Issuance failed: the request is pending again. */
+        p[0] = SP_U64(id);
+        store_exec(db, sql_unclaim, p, 1, NULL, NULL);
+    }
     arena_reset(&a);
     return err;
 }
@@ -427,11 +448,25 @@ enum cw_err
 ca_csr_reject(struct store *db, uint64_t id, const char *reason,
               const struct store_audit_event *ev, struct ca_why *why)
 {
-    struct mark_tx m = { id, 0, reason ? reason : "", ev };
-    enum cw_err    err = store_tx(db, mark_body, &m);
+    struct mark_tx     m = { id, 0, reason ? reason : "", ev };
+    enum cw_err        err = store_tx(db, mark_body, &m);
+    struct arena       a;
+    struct store_rows  rows;
+    struct store_param p[1];
 
-    if (err == CW_E_CONFLICT)
-        ca_why_set(why, "", "only a pending request can be rejected");
+    if (err != CW_E_CONFLICT)
+        return err;
+    arena_init(&a);
+    p[0] = SP_U64(id);
+    err = store_query(db, &a, sql_exists, p, 1, &rows);
+    if (err == CW_OK && rows.nrows != 1)
+        err = CW_E_NOTFOUND;
+    if (err == CW_OK) {
+        ca_why_set(why, "", "only a pending request can be rejected (it "
+                            "is %s)", store_cell_str(&rows, 0, 0));
+        err = CW_E_CONFLICT;
+    }
+    arena_reset(&a);
     return err;
 }
 

@@ -24,9 +24,10 @@
 #include "util/log.h"
 
 static const char sql_insert[] =
-    "INSERT INTO cas (name, slug, type, status, subject_dn, key_type, "
-    "path_len, csr_der, key_state, created_by) "
-    "VALUES (?, ?, 'intermediate', 'awaiting_certificate', ?, ?, ?, ?, "
+    "INSERT INTO cas (origin, name, slug, type, status, subject_dn, "
+    "key_type, path_len, csr_der, key_state, created_by) "
+    "VALUES ('external', ?, ?, 'intermediate', 'awaiting_certificate', ?, "
+    "?, ?, ?, "
     "'online', ?)";
 static const char sql_set_key[] =
     "UPDATE cas SET key_wrapped = ? WHERE id = ?";
@@ -111,7 +112,7 @@ ca_create_external(struct store *db, const struct cw_config *cfg,
     enum cw_err       err;
 
     buf_init(&csr, LIM_CSR_DER);
-    buf_init(&dn, 2048);
+    buf_init(&dn, 65536);
     memset(&t, 0, sizeof(t));
     err = pki_key_type_from_json(keyspec, &kt, &jw);
     if (err != CW_OK) {
@@ -201,6 +202,8 @@ struct install_tx {
     uint64_t                        id;
     uint64_t                        parent;
     const char                     *dn;
+    const char                     *cn;
+    const char                     *key_type;
     const char                     *serial;
     const char                     *nb;
     const char                     *na;
@@ -234,6 +237,13 @@ install_body(struct store *db, void *arg)
         return err;
     if (n != 1)
         return CW_E_CONFLICT;
+    if (t->parent != 0) {
+        err = ca_parent_row_add(db, t->parent, t->serial, t->dn, t->cn,
+                                t->key_type, t->nb, t->na, t->fp, t->der,
+                                t->ev->username);
+        if (err != CW_OK)
+            return err;
+    }
     snprintf(rid, sizeof(rid), "%llu", (unsigned long long)t->id);
     ev.action = "ca.install_certificate";
     ev.resource_type = "ca";
@@ -263,7 +273,7 @@ ca_external_install(struct store *db, const struct cw_config *cfg,
 
     arena_init(&a);
     buf_init(&der, LIM_CERT_DER);
-    buf_init(&dn, 2048);
+    buf_init(&dn, 65536);
     buf_init(&ski, 256);
     memset(&t, 0, sizeof(t));
     p[0] = SP_U64(id);
@@ -337,6 +347,17 @@ ca_external_install(struct store *db, const struct cw_config *cfg,
         goto out;
     t.id = id;
     t.dn = dn.p ? (const char *)dn.p : "";
+    err = ca_name_cn(X509_get_subject_name(cert), &a, &t.cn);
+    if (err != CW_OK)
+        goto out;
+    {
+        struct pki_key_info ki;
+
+        t.key_type = pki_key_describe(X509_get0_pubkey(cert), &ki) == CW_OK &&
+                             ki.type < PKI_KEY__MAX
+                         ? pki_key_type_name(ki.type)
+                         : "";
+    }
     t.serial = info.serial;
     t.nb = ca_sql_time(&a, info.not_before);
     t.na = ca_sql_time(&a, info.not_after);

@@ -29,9 +29,11 @@ static const char sql_dup[] = "SELECT id FROM cas WHERE fp_sha256 = ?";
 static const char sql_all_cas[] =
     "SELECT id FROM cas WHERE status = 'active' AND cert_der IS NOT NULL";
 static const char sql_insert[] =
-    "INSERT INTO cas (name, slug, type, parent_id, status, subject_dn, "
+    "INSERT INTO cas (origin, name, slug, type, parent_id, status, "
+    "subject_dn, "
     "serial, not_before, not_after, key_type, path_len, cert_der, ski, "
-    "fp_sha256, key_state, created_by) VALUES (?, ?, ?, ?, 'active', ?, ?, "
+    "fp_sha256, key_state, created_by) VALUES ('imported', ?, ?, ?, ?, "
+    "'active', ?, ?, "
     "?, ?, ?, ?, ?, ?, ?, ?, ?)";
 static const char sql_set_key[] =
     "UPDATE cas SET key_wrapped = ? WHERE id = ?";
@@ -83,7 +85,9 @@ parse_upload(const char *text, size_t len, const char *password,
     enum cw_err     err;
 
     buf_init(&der, LIM_P12);
-    if (len > 11 && memcmp(text, "-----BEGIN ", 11) == 0) {
+    /* RFC 7468 section 2: text may come before the PEM (bag attributes,
+     * blank lines). */
+    if (strstr(text, "-----BEGIN ") != NULL) {
         if (strstr(text, "-----BEGIN PKCS7-----") != NULL)
             err = pki_p7b_parse((const uint8_t *)text, len, &sk);
         else
@@ -125,7 +129,7 @@ parse_upload(const char *text, size_t len, const char *password,
     for (int i = 0; i < sk_X509_num(sk); i++) {
         X509 *c = sk_X509_value(sk, i);
 
-        if (X509_check_ca(c) >= 1) {
+        if (X509_check_ca(c) == 1) {
             X509_up_ref(c);
             *cert = c;
             break;
@@ -174,6 +178,7 @@ struct import_tx {
     const char                     *type;
     uint64_t                        parent;
     const char                     *dn;
+    const char                     *cn;
     const char                     *serial;
     const char                     *nb;
     const char                     *na;
@@ -217,6 +222,13 @@ import_body(struct store *db, void *arg)
     err = store_exec(db, sql_insert, p, 15, NULL, &t->id);
     if (err != CW_OK)
         return err;
+    if (t->parent != 0) {
+        err = ca_parent_row_add(db, t->parent, t->serial, t->dn, t->cn,
+                                t->key_type, t->nb, t->na, t->fp, t->der,
+                                t->ev->username);
+        if (err != CW_OK)
+            return err;
+    }
     if (t->key != NULL) {
         /* Wrapping needs the row id; it has no effect outside this
          * transaction, so a replay is harmless. */
@@ -264,14 +276,17 @@ ca_import(struct store *db, const struct cw_config *cfg, const char *name,
 
     arena_init(&a);
     buf_init(&der, LIM_CERT_DER);
-    buf_init(&dn, 2048);
+    buf_init(&dn, 65536);
     buf_init(&ski, 256);
     memset(&t, 0, sizeof(t));
     err = parse_upload(data, len, password, &cert, &key, why);
     if (err != CW_OK)
         goto out;
-    if (X509_check_ca(cert) < 1) {
-        ca_why_set(why, "certificate", "this is not a CA certificate");
+    /* RFC 5280 4.2.1.9: a CA certificate has basicConstraints cA TRUE
+     * (X509_check_ca() also counts v1 and keyUsage-only certificates). */
+    if (X509_check_ca(cert) != 1) {
+        ca_why_set(why, "certificate", "this is not a CA certificate "
+                                       "(basicConstraints CA:TRUE)");
         err = CW_E_BADREQ;
         goto out;
     }
@@ -328,6 +343,9 @@ ca_import(struct store *db, const struct cw_config *cfg, const char *name,
     ERR_clear_error();
     t.name = name;
     t.dn = dn.p ? (const char *)dn.p : "";
+    err = ca_name_cn(X509_get_subject_name(cert), &a, &t.cn);
+    if (err != CW_OK)
+        goto out;
     t.serial = info.serial;
     t.nb = ca_sql_time(&a, info.not_before);
     t.na = ca_sql_time(&a, info.not_after);

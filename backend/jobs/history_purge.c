@@ -67,6 +67,11 @@ static const char sql_pending_cas[] =
     "AND NOT EXISTS (SELECT 1 FROM certificates c WHERE c.ca_id = cas.id) "
     "LIMIT 1000";
 
+/* A request whose signing was claimed by a worker that died. */
+static const char sql_stale_claims[] =
+    "UPDATE csrs SET status = 'pending' WHERE status = 'signing' "
+    "AND updated_at < NOW(6) - INTERVAL 1 HOUR";
+
 /* Issuance reserves a serial in a pending row before signing (DESIGN.md
  * section 4); a worker that died between the two transactions leaves the
  * row behind. An hour is far longer than any signing takes. */
@@ -82,6 +87,8 @@ job_pending_purge(struct store *db, const struct cw_config *cfg,
     err = store_exec(db, sql_pending_certs, NULL, 0, &certs, NULL);
     if (err == CW_OK)
         err = store_exec(db, sql_pending_cas, NULL, 0, &cas, NULL);
+    if (err == CW_OK)
+        err = store_exec(db, sql_stale_claims, NULL, 0, NULL, NULL);
     snprintf(detail, detail_len, "%llu certificates and %llu CAs left "
              "pending removed", (unsigned long long)certs,
              (unsigned long long)cas);

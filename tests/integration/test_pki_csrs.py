@@ -469,6 +469,85 @@ def test_sign_refusals_keep_the_request_pending(admin, chain, cw, templates):
     assert c["has_private_key"] is True
 
 
+def test_sign_client_template_with_upn(admin, chain):
+    upn = f"user-{secrets.token_hex(2)}@corp.example.com"
+    key = pk.gen_key("rsa2048")
+    d = pk.upload_csr(admin, pk.make_csr(key, "UPN User", [pk.upn_name(upn),
+                                                           x509.RFC822Name("u@example.com")]))
+    c = pk.sign_csr(admin, d["id"], chain["inter"]["id"], template="client",
+                    validity_days=365)
+    x = pk.cert(c["pem"])
+    assert pk.sans_of(x) == [{"type": "upn", "value": upn},
+                             {"type": "email", "value": "u@example.com"}], pk.sans_of(x)
+    assert list(pk.ext(x, x509.ExtendedKeyUsage).value) == [ExtendedKeyUsageOID.CLIENT_AUTH]
+    pk.check_leaf_key_usage(x)
+    _verify(chain, c["pem"], "clientAuth")
+
+
+def test_sign_past_the_ca_end(admin, cw):
+    short = pk.create_ca(admin, validity_days=20)
+    ca_end = pk.utc(pk.cert(short["pem"]), "not_valid_after")
+    d = pk.upload_csr(admin, pk.make_csr(pk.gen_key("p256"), "past.example.com",
+                                         [x509.DNSName("past.example.com")]))
+    before = pk.counts(cw, TABLES)
+    r = admin.post(f"{CSRS}/{d['id']}/sign", json={"ca_id": short["id"], "template": "server",
+                                                  "validity_days": 90})
+    expect.not_5xx(r)
+    if r.status_code == 201:
+        assert pk.utc(pk.cert(r.json()["data"]["pem"]), "not_valid_after") <= ca_end
+    else:
+        doc = expect.problem(r, 400)
+        assert doc.get("field") == "validity_days", doc
+        assert pk.counts(cw, TABLES) == before
+        assert idn.data(admin.get(f"{CSRS}/{d['id']}"))["status"] == "pending"
+        c = pk.sign_csr(admin, d["id"], short["id"], validity_days=10)
+        pk.assert_chain_valid(short["pem"], c["pem"], purpose="serverAuth")
+
+
+def test_sign_with_a_ca_without_key(admin, cw):
+    """An imported CA without its key signs nothing: 409 naming ca_id, and
+    the request (with its generated key) stays pending."""
+    ca_key = pk.gen_key("p256")
+    imported = pk.import_ca(admin, pk.der_of(pk.build_cert(ca_key, pk.unique_name("Keyless"))))
+    g = pk.generate_csr(admin, subject={"CN": "keyless.example.com"},
+                        sans=[{"type": "dns", "value": "keyless.example.com"}])
+    _refused(admin, cw, "POST", f"{CSRS}/{g['id']}/sign",
+             {"ca_id": imported["id"], "template": "server", "validity_days": 30}, 409,
+             field="ca_id")
+    assert _csr_row(cw, g["id"]) == {"status": "pending", "certificate_id": None,
+                                     "reject_reason": None, "key_wrapped": True}
+
+
+def test_wrapped_key_copied_to_another_request_does_not_sign(admin, chain, cw):
+    """A generated key is bound to its row: copied into another request it
+    does not unwrap, nothing is issued, and the request stays pending."""
+    a = pk.generate_csr(admin, subject={"CN": "tamper-a.example.com"},
+                        sans=[{"type": "dns", "value": "tamper-a.example.com"}])
+    b = pk.generate_csr(admin, subject={"CN": "tamper-b.example.com"},
+                        sans=[{"type": "dns", "value": "tamper-b.example.com"}])
+    original = cw.scalar(f"SELECT HEX(key_wrapped) FROM csrs WHERE id = {b['id']}")
+    cw.sql(f"UPDATE csrs SET key_wrapped = (SELECT k FROM (SELECT key_wrapped AS k FROM csrs "
+           f"WHERE id = {a['id']}) t) WHERE id = {b['id']}")
+    valid = "SELECT COUNT(*) FROM certificates WHERE status <> 'pending'"
+    before = int(cw.scalar(valid))
+    r = admin.post(f"{CSRS}/{b['id']}/sign", json={"ca_id": chain["inter"]["id"],
+                                                  "template": "server", "validity_days": 30})
+    assert r.status_code != 201, f"signed with a key moved from another row: {r.text[:300]}"
+    assert r.status_code in (409, 500, 503), idn.describe(r)
+    doc = expect.problem(r, r.status_code)
+    if r.status_code == 500:
+        assert doc["code"] == "crypto_error", doc
+    assert "BEGIN" not in r.text
+    assert int(cw.scalar(valid)) == before, "a certificate was stored"
+    assert _csr_row(cw, b["id"])["status"] == "pending"
+    # with its own blob back it signs, and A was never affected
+    cw.sql(f"UPDATE csrs SET key_wrapped = UNHEX('{original}') WHERE id = {b['id']}")
+    for req in (a, b):
+        c = pk.sign_csr(admin, req["id"], chain["inter"]["id"])
+        assert c["has_private_key"] is True
+        assert pk.spki(pk.cert(c["pem"])) == pk.spki(pk.csr_of(req["pem"]))
+
+
 # --------------------------------------------------------------------------
 # reject, delete
 
@@ -724,6 +803,28 @@ def test_audit_rows(admin, operator, chain):
         assert "PRIVATE KEY" not in json.dumps(row)
 
 
+def test_api_key_scopes(admin, chain, base_url, cw):
+    """A Bearer key with read:csrs and write:csrs uploads, generates and
+    rejects, but signing needs write:certificates and deleting delete:csrs."""
+    key = idn.data(admin.post(API + "/account/api-keys", json={
+        "name": "pki-csrs", "scopes": ["read:csrs", "write:csrs"]}), 201)
+    c = idn.bearer(base_url, key["token"])
+    d = pk.upload_csr(c, pk.make_csr(pk.gen_key("p256"), "bearer.example.com",
+                                     [x509.DNSName("bearer.example.com")]))
+    g = pk.generate_csr(c, subject={"CN": "bearer-gen.example.com"})
+    assert idn.data(c.get(f"{CSRS}/{d['id']}"))["id"] == d["id"]
+    _refused(c, cw, "POST", f"{CSRS}/{d['id']}/sign",
+             {"ca_id": chain["inter"]["id"], "template": "server", "validity_days": 30}, 403)
+    _refused(c, cw, "DELETE", f"{CSRS}/{d['id']}", None, 403)
+    assert idn.data(c.post(f"{CSRS}/{g['id']}/reject"))["status"] == "rejected"
+    ro = idn.bearer(base_url, idn.data(admin.post(API + "/account/api-keys", json={
+        "name": "pki-csrs-ro", "scopes": ["read:csrs"]}), 201)["token"])
+    assert ro.get(CSRS).status_code == 200
+    _refused(ro, cw, "POST", CSRS, {"csr": pk.make_csr(pk.gen_key("p256"), "ro.example.com")},
+             403)
+    _refused(ro, cw, "POST", f"{CSRS}/{d['id']}/reject", {}, 403)
+
+
 # --------------------------------------------------------------------------
 # bad input on every route
 
@@ -825,6 +926,76 @@ def test_paths_and_ids(admin, cw):
         r = admin.request(method, path, json={})
         expect.not_5xx(r, f"{method} {path}")
         assert 400 <= r.status_code < 500, idn.describe(r)
+
+
+def test_text_limits_in_utf8_bytes(admin, cw):
+    """name (128) and reason (255) are limits in UTF-8 bytes (the contract's
+    maxLength): multi-byte text up to the limit is stored whole, one byte
+    more is refused naming the field."""
+    name = "é" * 64
+    d = pk.upload_csr(admin, pk.make_csr(pk.gen_key("p256"), "utf8.example.com"), name=name)
+    assert d["name"] == name, d["name"]
+    g = pk.generate_csr(admin, subject={"CN": "utf8-gen.example.com"}, name=name)
+    assert g["name"] == name
+    _refused(admin, cw, "POST", CSRS, {"csr": pk.make_csr(pk.gen_key("p256"), "u.example"),
+                                       "name": name + "x"}, 400, field="name")
+    _refused(admin, cw, "POST", f"{CSRS}/generate", {"key": pk.KEY_SPECS["p256"],
+                                                     "subject": {"CN": "u"},
+                                                     "name": name + "x"}, 400, field="name")
+    reason = "😀" * 63 + "abc"
+    assert len(reason.encode()) == 255
+    _refused(admin, cw, "POST", f"{CSRS}/{d['id']}/reject", {"reason": reason + "x"}, 400,
+             field="reason")
+    r = idn.data(admin.post(f"{CSRS}/{d['id']}/reject", json={"reason": reason}))
+    assert r["reject_reason"] == reason
+    assert idn.data(admin.get(f"{CSRS}/{d['id']}"))["reject_reason"] == reason
+
+
+def test_null_optional_members_are_absent(admin, chain):
+    d = idn.data(admin.post(CSRS, json={
+        "csr": pk.make_csr(pk.gen_key("p256"), "null.example.com"), "name": None}), 201)
+    assert d["name"] == "", d
+    g = idn.data(admin.post(f"{CSRS}/generate", json={
+        "key": pk.KEY_SPECS["p256"], "subject": {"CN": "null-gen.example.com"}, "sans": None,
+        "name": None}), 201)
+    assert g["decoded"]["sans"] == [] and g["name"] == "", g
+    r = idn.data(admin.post(f"{CSRS}/{d['id']}/reject", json={"reason": None}))
+    assert r["status"] == "rejected" and r["reject_reason"] in ("", None), r
+
+
+def test_control_characters_are_refused(admin, cw):
+    csr = pk.make_csr(pk.gen_key("p256"), "ctl.example.com")
+    d = pk.upload_csr(admin, csr)
+    _refused(admin, cw, "POST", CSRS, {"csr": csr, "name": "a\x01b"}, 400, field="name")
+    # NUL is refused by the JSON parser already (malformed_json, no field)
+    _refused(admin, cw, "POST", CSRS, {"csr": csr, "name": "a\x00b"}, 400)
+    _refused(admin, cw, "POST", f"{CSRS}/generate",
+             {"key": pk.KEY_SPECS["p256"], "subject": {"CN": "x"}, "name": "a\nb"}, 400,
+             field="name")
+    _refused(admin, cw, "POST", f"{CSRS}/{d['id']}/reject", {"reason": "bad\x07bell"}, 400,
+             field="reason")
+    _refused(admin, cw, "POST", f"{CSRS}/{d['id']}/sign",
+             {"ca_id": 1, "template": "ser\x1fver", "validity_days": 30}, 400,
+             field="template")
+    assert idn.data(admin.get(f"{CSRS}/{d['id']}"))["status"] == "pending"
+
+
+def test_bodies_on_routes_without_one(admin, cw):
+    d = pk.upload_csr(admin, pk.make_csr(pk.gen_key("p256"), "nobody.example.com"))
+    for method, path in (("GET", CSRS), ("GET", f"{CSRS}/{d['id']}"),
+                         ("DELETE", f"{CSRS}/{d['id']}")):
+        r = admin.request(method, path, json={"x": 1})
+        expect.problem(r, 413)
+    assert _csr_row(cw, d["id"])["status"] == "pending"
+    # the wrong media type on routes that take JSON
+    for path in (CSRS, f"{CSRS}/generate", f"{CSRS}/{d['id']}/sign",
+                 f"{CSRS}/{d['id']}/reject"):
+        before = pk.counts(cw, TABLES)
+        r = admin.post(path, data=b"reason=x", headers={"Content-Type":
+                                                        "application/x-www-form-urlencoded"})
+        expect.problem(r, 415)
+        assert pk.counts(cw, TABLES) == before
+    assert _csr_row(cw, d["id"])["status"] == "pending"
 
 
 # --------------------------------------------------------------------------
@@ -983,174 +1154,3 @@ def test_odd_san_requests_never_5xx(admin, chain, cw, what):
         assert 400 <= r.status_code < 500
         assert pk.counts(cw, TABLES) == before
         assert idn.data(admin.get(f"{CSRS}/{d['id']}"))["status"] == "pending"
-
-
-def test_text_limits_in_utf8_bytes(admin, cw):
-    """name (128) and reason (255) are limits in UTF-8 bytes (the contract's
-    maxLength): multi-byte text up to the limit is stored whole, one byte
-    more is refused naming the field."""
-    name = "é" * 64
-    d = pk.upload_csr(admin, pk.make_csr(pk.gen_key("p256"), "utf8.example.com"), name=name)
-    assert d["name"] == name, d["name"]
-    g = pk.generate_csr(admin, subject={"CN": "utf8-gen.example.com"}, name=name)
-    assert g["name"] == name
-    _refused(admin, cw, "POST", CSRS, {"csr": pk.make_csr(pk.gen_key("p256"), "u.example"),
-                                       "name": name + "x"}, 400, field="name")
-    _refused(admin, cw, "POST", f"{CSRS}/generate", {"key": pk.KEY_SPECS["p256"],
-                                                     "subject": {"CN": "u"},
-                                                     "name": name + "x"}, 400, field="name")
-    reason = "😀" * 63 + "abc"
-    assert len(reason.encode()) == 255
-    _refused(admin, cw, "POST", f"{CSRS}/{d['id']}/reject", {"reason": reason + "x"}, 400,
-             field="reason")
-    r = idn.data(admin.post(f"{CSRS}/{d['id']}/reject", json={"reason": reason}))
-    assert r["reject_reason"] == reason
-    assert idn.data(admin.get(f"{CSRS}/{d['id']}"))["reject_reason"] == reason
-
-
-def test_api_key_scopes(admin, chain, base_url, cw):
-    """A Bearer key with read:csrs and write:csrs uploads, generates and
-    rejects, but signing needs write:certificates and deleting delete:csrs."""
-    key = idn.data(admin.post(API + "/account/api-keys", json={
-        "name": "pki-csrs", "scopes": ["read:csrs", "write:csrs"]}), 201)
-    c = idn.bearer(base_url, key["token"])
-    d = pk.upload_csr(c, pk.make_csr(pk.gen_key("p256"), "bearer.example.com",
-                                     [x509.DNSName("bearer.example.com")]))
-    g = pk.generate_csr(c, subject={"CN": "bearer-gen.example.com"})
-    assert idn.data(c.get(f"{CSRS}/{d['id']}"))["id"] == d["id"]
-    _refused(c, cw, "POST", f"{CSRS}/{d['id']}/sign",
-             {"ca_id": chain["inter"]["id"], "template": "server", "validity_days": 30}, 403)
-    _refused(c, cw, "DELETE", f"{CSRS}/{d['id']}", None, 403)
-    assert idn.data(c.post(f"{CSRS}/{g['id']}/reject"))["status"] == "rejected"
-    ro = idn.bearer(base_url, idn.data(admin.post(API + "/account/api-keys", json={
-        "name": "pki-csrs-ro", "scopes": ["read:csrs"]}), 201)["token"])
-    assert ro.get(CSRS).status_code == 200
-    _refused(ro, cw, "POST", CSRS, {"csr": pk.make_csr(pk.gen_key("p256"), "ro.example.com")},
-             403)
-    _refused(ro, cw, "POST", f"{CSRS}/{d['id']}/reject", {}, 403)
-
-
-def test_wrapped_key_copied_to_another_request_does_not_sign(admin, chain, cw):
-    """A generated key is bound to its row: copied into another request it
-    does not unwrap, nothing is issued, and the request stays pending."""
-    a = pk.generate_csr(admin, subject={"CN": "tamper-a.example.com"},
-                        sans=[{"type": "dns", "value": "tamper-a.example.com"}])
-    b = pk.generate_csr(admin, subject={"CN": "tamper-b.example.com"},
-                        sans=[{"type": "dns", "value": "tamper-b.example.com"}])
-    original = cw.scalar(f"SELECT HEX(key_wrapped) FROM csrs WHERE id = {b['id']}")
-    cw.sql(f"UPDATE csrs SET key_wrapped = (SELECT k FROM (SELECT key_wrapped AS k FROM csrs "
-           f"WHERE id = {a['id']}) t) WHERE id = {b['id']}")
-    valid = "SELECT COUNT(*) FROM certificates WHERE status <> 'pending'"
-    before = int(cw.scalar(valid))
-    r = admin.post(f"{CSRS}/{b['id']}/sign", json={"ca_id": chain["inter"]["id"],
-                                                  "template": "server", "validity_days": 30})
-    assert r.status_code != 201, f"signed with a key moved from another row: {r.text[:300]}"
-    assert r.status_code in (409, 500, 503), idn.describe(r)
-    doc = expect.problem(r, r.status_code)
-    if r.status_code == 500:
-        assert doc["code"] == "crypto_error", doc
-    assert "BEGIN" not in r.text
-    assert int(cw.scalar(valid)) == before, "a certificate was stored"
-    assert _csr_row(cw, b["id"])["status"] == "pending"
-    # with its own blob back it signs, and A was never affected
-    cw.sql(f"UPDATE csrs SET key_wrapped = UNHEX('{original}') WHERE id = {b['id']}")
-    for req in (a, b):
-        c = pk.sign_csr(admin, req["id"], chain["inter"]["id"])
-        assert c["has_private_key"] is True
-        assert pk.spki(pk.cert(c["pem"])) == pk.spki(pk.csr_of(req["pem"]))
-
-
-def test_sign_client_template_with_upn(admin, chain):
-    upn = f"user-{secrets.token_hex(2)}@corp.example.com"
-    key = pk.gen_key("rsa2048")
-    d = pk.upload_csr(admin, pk.make_csr(key, "UPN User", [pk.upn_name(upn),
-                                                           x509.RFC822Name("u@example.com")]))
-    c = pk.sign_csr(admin, d["id"], chain["inter"]["id"], template="client",
-                    validity_days=365)
-    x = pk.cert(c["pem"])
-    assert pk.sans_of(x) == [{"type": "upn", "value": upn},
-                             {"type": "email", "value": "u@example.com"}], pk.sans_of(x)
-    assert list(pk.ext(x, x509.ExtendedKeyUsage).value) == [ExtendedKeyUsageOID.CLIENT_AUTH]
-    pk.check_leaf_key_usage(x)
-    _verify(chain, c["pem"], "clientAuth")
-
-
-def test_sign_past_the_ca_end(admin, cw):
-    short = pk.create_ca(admin, validity_days=20)
-    ca_end = pk.utc(pk.cert(short["pem"]), "not_valid_after")
-    d = pk.upload_csr(admin, pk.make_csr(pk.gen_key("p256"), "past.example.com",
-                                         [x509.DNSName("past.example.com")]))
-    before = pk.counts(cw, TABLES)
-    r = admin.post(f"{CSRS}/{d['id']}/sign", json={"ca_id": short["id"], "template": "server",
-                                                  "validity_days": 90})
-    expect.not_5xx(r)
-    if r.status_code == 201:
-        assert pk.utc(pk.cert(r.json()["data"]["pem"]), "not_valid_after") <= ca_end
-    else:
-        doc = expect.problem(r, 400)
-        assert doc.get("field") == "validity_days", doc
-        assert pk.counts(cw, TABLES) == before
-        assert idn.data(admin.get(f"{CSRS}/{d['id']}"))["status"] == "pending"
-        c = pk.sign_csr(admin, d["id"], short["id"], validity_days=10)
-        pk.assert_chain_valid(short["pem"], c["pem"], purpose="serverAuth")
-
-
-def test_sign_with_a_ca_without_key(admin, cw):
-    """An imported CA without its key signs nothing: 409 naming ca_id, and
-    the request (with its generated key) stays pending."""
-    ca_key = pk.gen_key("p256")
-    imported = pk.import_ca(admin, pk.der_of(pk.build_cert(ca_key, pk.unique_name("Keyless"))))
-    g = pk.generate_csr(admin, subject={"CN": "keyless.example.com"},
-                        sans=[{"type": "dns", "value": "keyless.example.com"}])
-    _refused(admin, cw, "POST", f"{CSRS}/{g['id']}/sign",
-             {"ca_id": imported["id"], "template": "server", "validity_days": 30}, 409,
-             field="ca_id")
-    assert _csr_row(cw, g["id"]) == {"status": "pending", "certificate_id": None,
-                                     "reject_reason": None, "key_wrapped": True}
-
-
-def test_null_optional_members_are_absent(admin, chain):
-    d = idn.data(admin.post(CSRS, json={
-        "csr": pk.make_csr(pk.gen_key("p256"), "null.example.com"), "name": None}), 201)
-    assert d["name"] == "", d
-    g = idn.data(admin.post(f"{CSRS}/generate", json={
-        "key": pk.KEY_SPECS["p256"], "subject": {"CN": "null-gen.example.com"}, "sans": None,
-        "name": None}), 201)
-    assert g["decoded"]["sans"] == [] and g["name"] == "", g
-    r = idn.data(admin.post(f"{CSRS}/{d['id']}/reject", json={"reason": None}))
-    assert r["status"] == "rejected" and r["reject_reason"] in ("", None), r
-
-
-def test_control_characters_are_refused(admin, cw):
-    csr = pk.make_csr(pk.gen_key("p256"), "ctl.example.com")
-    d = pk.upload_csr(admin, csr)
-    _refused(admin, cw, "POST", CSRS, {"csr": csr, "name": "a\x01b"}, 400, field="name")
-    # NUL is refused by the JSON parser already (malformed_json, no field)
-    _refused(admin, cw, "POST", CSRS, {"csr": csr, "name": "a\x00b"}, 400)
-    _refused(admin, cw, "POST", f"{CSRS}/generate",
-             {"key": pk.KEY_SPECS["p256"], "subject": {"CN": "x"}, "name": "a\nb"}, 400,
-             field="name")
-    _refused(admin, cw, "POST", f"{CSRS}/{d['id']}/reject", {"reason": "bad\x07bell"}, 400,
-             field="reason")
-    _refused(admin, cw, "POST", f"{CSRS}/{d['id']}/sign",
-             {"ca_id": 1, "template": "ser\x1fver", "validity_days": 30}, 400,
-             field="template")
-    assert idn.data(admin.get(f"{CSRS}/{d['id']}"))["status"] == "pending"
-
-
-def test_bodies_on_routes_without_one(admin, cw):
-    d = pk.upload_csr(admin, pk.make_csr(pk.gen_key("p256"), "nobody.example.com"))
-    for method, path in (("GET", CSRS), ("GET", f"{CSRS}/{d['id']}"),
-                         ("DELETE", f"{CSRS}/{d['id']}")):
-        r = admin.request(method, path, json={"x": 1})
-        expect.problem(r, 413)
-    assert _csr_row(cw, d["id"])["status"] == "pending"
-    # the wrong media type on routes that take JSON
-    for path in (CSRS, f"{CSRS}/generate", f"{CSRS}/{d['id']}/sign",
-                 f"{CSRS}/{d['id']}/reject"):
-        before = pk.counts(cw, TABLES)
-        r = admin.post(path, data=b"reason=x", headers={"Content-Type":
-                                                        "application/x-www-form-urlencoded"})
-        expect.problem(r, 415)
-        assert pk.counts(cw, TABLES) == before
-    assert _csr_row(cw, d["id"])["status"] == "pending"

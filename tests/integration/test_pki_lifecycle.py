@@ -18,8 +18,9 @@ import secrets
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
+from cryptography.x509.oid import NameOID
 
 import expect
 import identity as idn
@@ -114,7 +115,7 @@ def _ca(client, ca_id):
 # renewal
 
 
-@pytest.mark.parametrize("kind", ["rsa2048", "p384", "ed25519"])
+@pytest.mark.parametrize("kind", ["rsa3072", "p384", "ed25519"])
 def test_renew_without_body_makes_a_new_key_of_the_same_type(admin, chain, kind):
     spec = pk.KEY_SPECS[kind]
     cn = f"renew-{kind}-{secrets.token_hex(3)}.example.com"
@@ -177,6 +178,41 @@ def test_renew_with_a_csr_uses_its_key(admin, chain):
     again = pk.renew(admin, new["id"], {"csr": der})
     assert again["renewed_from"] == new["id"]
     assert abs(pk.lifetime_days(pk.cert(again["pem"])) - 30) <= 1
+
+
+def _rich_subject(cn, ous):
+    attrs = [x509.NameAttribute(NameOID.COUNTRY_NAME, "DE"),
+             x509.NameAttribute(NameOID.STATE_OR_PROVINCE_NAME, "Bayern"),
+             x509.NameAttribute(NameOID.LOCALITY_NAME, "M\u00fcnchen"),
+             x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Example GmbH")]
+    attrs += [x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, ou) for ou in ous]
+    attrs += [x509.NameAttribute(NameOID.COMMON_NAME, cn),
+              x509.NameAttribute(NameOID.SERIAL_NUMBER, "4711")]
+    return x509.Name(attrs)
+
+
+@pytest.mark.parametrize("ous", [["IT"], ["IT", "PKI"]], ids=["one-ou", "two-ous"])
+def test_renew_keeps_a_rich_subject(admin, chain, ous):
+    """The renewal's subject is the old certificate's, attribute for
+    attribute and in order, also with a multi-valued attribute (two OUs, as
+    a CSR may carry and issuance accepts)."""
+    cn = f"rich-{secrets.token_hex(3)}.example.com"
+    key = pk.gen_key("p256")
+    csr = (x509.CertificateSigningRequestBuilder().subject_name(_rich_subject(cn, ous))
+           .add_extension(x509.SubjectAlternativeName([x509.DNSName(cn)]), critical=False)
+           .sign(key, hashes.SHA256()))
+    old = pk.issue(admin, chain["inter"]["id"], cn=None, validity_days=30,
+                   csr=csr.public_bytes(serialization.Encoding.PEM).decode())
+    old_c = pk.cert(old["pem"])
+    assert old_c.subject == _rich_subject(cn, ous), old_c.subject
+    r = admin.post(f"{CERTS}/{old['id']}/renew",
+                   json={"csr": pk.make_csr(pk.gen_key("p256"), "ignored")})
+    assert r.status_code == 201, f"renewal of {old_c.subject.rfc4514_string()}: " \
+                                 f"{idn.describe(r)}"
+    c = pk.cert(r.json()["data"]["pem"])
+    assert c.subject == old_c.subject, (c.subject.rfc4514_string(),
+                                        old_c.subject.rfc4514_string())
+    _verify(chain, r.json()["data"]["pem"])
 
 
 def test_renew_validity_days(admin, chain, cw):
@@ -265,6 +301,21 @@ def test_renew_from_an_offline_ca_is_refused(admin, cw):
     _refused(admin, cw, "POST", f"{CERTS}/{old['id']}/renew", None, 409, code="conflict")
     pk.ca_restore(admin, root["id"], pw)
     new = pk.renew(admin, old["id"])
+    pk.assert_chain_valid(root["pem"], new["pem"])
+
+
+def test_renew_an_expired_certificate_on_a_private_stack(make_stack):
+    st, admin = idn.private_stack(make_stack)
+    cw = st.cw
+    root = pk.create_ca(admin, name=pk.unique_name("Renew Expired"), validity_days=365)
+    old = pk.issue(admin, root["id"], cn="expired-renew.example.com", validity_days=20)
+    cw.sql(f"UPDATE certificates SET not_after = UTC_TIMESTAMP() - INTERVAL 1 DAY "
+           f"WHERE id = {old['id']}")
+    assert idn.data(admin.get(f"{CERTS}/{old['id']}"))["status"] == "expired"
+    new = pk.renew(admin, old["id"])
+    assert new["status"] == "valid" and new["renewed_from"] == old["id"], new
+    assert abs(pk.lifetime_days(pk.cert(new["pem"])) - 20) <= 1
+    assert pk.counts(cw) == {"cas": 1, "certificates": 2}
     pk.assert_chain_valid(root["pem"], new["pem"])
 
 
@@ -562,6 +613,27 @@ def test_restore_of_an_exported_key_without_encryption(admin, cw):
     pk.issue(admin, root["id"], cn="plain.example.com", validity_days=30)
 
 
+def test_offline_and_back_again_and_again(admin, cw):
+    """Both offline modes, one after the other, keep the same key."""
+    root = pk.create_ca(admin, name=pk.unique_name("Cycle"), key=pk.KEY_SPECS["p384"],
+                        validity_days=365)
+    spki = pk.spki(pk.cert(root["pem"]))
+    for mode in ("file_exported", "password_protected", "file_exported", "password_protected"):
+        pw = idn.strong_password()
+        got = pk.ca_offline(admin, root["id"], mode, pw)
+        assert got["key_state"] == mode, got
+        _issue_refused(admin, cw, root["id"])
+        if mode == "file_exported":
+            key = serialization.load_pem_private_key(got["key_pem"].encode(), pw.encode())
+            assert pk.spki(key) == spki
+            pk.ca_restore(admin, root["id"], pw, got["key_pem"])
+        else:
+            pk.ca_restore(admin, root["id"], pw)
+        d = pk.issue(admin, root["id"], cn=f"cycle-{mode.replace('_', '-')}.example.com",
+                     validity_days=30)
+        pk.assert_chain_valid(root["pem"], d["pem"])
+
+
 def test_offline_permissions(admin, operator, viewer, base_url, cw):
     root = pk.create_ca(admin, name=pk.unique_name("Offline Perm"), validity_days=365)
     path = f"{CAS}/{root['id']}/offline"
@@ -617,6 +689,7 @@ def test_offline_and_restore_refusals(admin, cw):
     rpath = f"{CAS}/{root['id']}/restore"
     for body, field in (({}, "password"), ({"key_pem": "x"}, "password"),
                         ({"password": None}, "password"), ({"password": 5}, "password"),
+                        ({"password": "x" * 5000}, "password"),
                         ({"password": pw, "key_pem": 5}, "key_pem"),
                         ({"password": pw, "key_pem": "x" * 40000}, "key_pem"),
                         ({"password": pw, "mode": "online"}, "mode")):
@@ -794,7 +867,7 @@ def _external_root(kind="p256", cn=None, days=730):
     return key, pk.build_cert(key, cn or pk.unique_name("External Root"), days=days)
 
 
-def test_import_certificate_only_root_then_give_it_its_key(admin, cw, tmp_path):
+def test_import_certificate_only_root_then_give_it_its_key(admin, cw):
     key, c = _external_root("p256")
     pem = pk.to_pem(c)
     name = pk.unique_name("Imported Root")
@@ -830,6 +903,28 @@ def test_import_certificate_only_root_then_give_it_its_key(admin, cw, tmp_path):
     assert r.returncode == 0 and r.stdout.strip().endswith(": OK"), r.stdout + r.stderr
     pk.assert_chain_valid(pem, leaf["pem"], purpose="serverAuth")
     _audited(admin, "ca.restore", got["id"])
+
+
+def test_an_imported_cas_constraints_are_kept(admin, cw):
+    """What the imported certificate says binds what certward signs with
+    it: its nameConstraints and its pathLenConstraint of 0."""
+    key = pk.gen_key("p256")
+    nc = x509.NameConstraints(permitted_subtrees=[x509.DNSName("corp.example")],
+                              excluded_subtrees=None)
+    c = pk.build_cert(key, pk.unique_name("Constrained Import"), path_length=0,
+                      extensions=[(nc, True)])
+    got = pk.import_ca(admin, pk.to_pem(c), key=pk.key_pem(key))
+    assert got["path_length"] == 0, got
+    d = pk.issue(admin, got["id"], cn="www.corp.example", validity_days=30)
+    pk.assert_chain_valid(pk.to_pem(c), d["pem"], purpose="serverAuth")
+    body = {"ca_id": got["id"], "template": "server", "subject": {"CN": "www.evil.example"},
+            "sans": [{"type": "dns", "value": "www.evil.example"}],
+            "key": {"type": "ec", "curve": "P-256"}, "validity_days": 30}
+    _refused(admin, cw, "POST", CERTS, body, (400, 422))
+    body = {"name": pk.unique_name("Under Pathlen 0"), "type": "intermediate",
+            "parent_id": got["id"], "subject": {"CN": "Under Pathlen 0"},
+            "key": {"type": "ec", "curve": "P-256"}, "validity_days": 30}
+    _refused(admin, cw, "POST", CAS, body, (400, 409, 422))
 
 
 def test_import_with_an_encrypted_key(admin, cw):
@@ -1154,39 +1249,3 @@ def test_concurrent_state_changes_have_one_winner(admin, chain, cw):
     assert sorted(r.status_code for r in res) == [200, 409, 409, 409], \
         [idn.describe(r) for r in res]
     assert len(_audited(admin, "ca.revoke", inter["id"])) == 1
-
-
-def test_offline_and_back_again_and_again(admin, cw):
-    """Both offline modes, one after the other, keep the same key."""
-    root = pk.create_ca(admin, name=pk.unique_name("Cycle"), key=pk.KEY_SPECS["p384"],
-                        validity_days=365)
-    spki = pk.spki(pk.cert(root["pem"]))
-    for mode in ("file_exported", "password_protected", "file_exported", "password_protected"):
-        pw = idn.strong_password()
-        got = pk.ca_offline(admin, root["id"], mode, pw)
-        assert got["key_state"] == mode, got
-        _issue_refused(admin, cw, root["id"])
-        if mode == "file_exported":
-            key = serialization.load_pem_private_key(got["key_pem"].encode(), pw.encode())
-            assert pk.spki(key) == spki
-            pk.ca_restore(admin, root["id"], pw, got["key_pem"])
-        else:
-            pk.ca_restore(admin, root["id"], pw)
-        d = pk.issue(admin, root["id"], cn=f"cycle-{mode.replace('_', '-')}.example.com",
-                     validity_days=30)
-        pk.assert_chain_valid(root["pem"], d["pem"])
-
-
-def test_renew_an_expired_certificate_on_a_private_stack(make_stack):
-    st, admin = idn.private_stack(make_stack)
-    cw = st.cw
-    root = pk.create_ca(admin, name=pk.unique_name("Renew Expired"), validity_days=365)
-    old = pk.issue(admin, root["id"], cn="expired-renew.example.com", validity_days=20)
-    cw.sql(f"UPDATE certificates SET not_after = UTC_TIMESTAMP() - INTERVAL 1 DAY "
-           f"WHERE id = {old['id']}")
-    assert idn.data(admin.get(f"{CERTS}/{old['id']}"))["status"] == "expired"
-    new = pk.renew(admin, old["id"])
-    assert new["status"] == "valid" and new["renewed_from"] == old["id"], new
-    assert abs(pk.lifetime_days(pk.cert(new["pem"])) - 20) <= 1
-    assert pk.counts(cw) == {"cas": 1, "certificates": 2}
-    pk.assert_chain_valid(root["pem"], new["pem"])

@@ -29,8 +29,22 @@ def _chain(admin, path):
     return certs
 
 
+def _external(certs):
+    """A chain that ends below a CA outside certward (an imported or
+    externally signed intermediate): its root is not here to check."""
+    top = certs[-1]
+    return top.issuer != top.subject
+
+
 def _check(certs, what):
     leaf, issuers = certs[0], certs[1:]
+    if _external(certs):
+        # Without the external root only the links certward made can be
+        # checked: each certificate is signed by the next one.
+        for c, issuer in zip(certs, certs[1:]):
+            c.verify_directly_issued_by(issuer) if hasattr(c, "verify_directly_issued_by") \
+                else pk.check_common(c, issuer)
+        return
     root = issuers[-1] if issuers else leaf
     assert root.issuer == root.subject, f"{what}: chain does not end in a root"
     for c, issuer in zip(certs, certs[1:] + [None]):
@@ -48,7 +62,8 @@ def test_every_ca_chain_verifies(admin):
     assert meta["total"] == len(rows)
     checked = 0
     for ca in rows:
-        if ca.get("status") != "active":
+        # An imported CA is checked as it came (certward did not make it).
+        if ca.get("status") != "active" or ca.get("origin") == "imported":
             continue
         certs = _chain(admin, f"/cas/{ca['id']}")
         assert certs[0] == pk.cert(ca["pem"]), ca["id"]

@@ -505,11 +505,12 @@ def key_pem(key, password=None):
 
 
 def build_cert(key, cn, issuer_key=None, issuer_cert=None, ca=True, path_length=None,
-               days=365, basic_constraints=True, key_usage=None):
+               days=365, basic_constraints=True, key_usage=None, extensions=()):
     """A certificate for key made with python-cryptography: self-signed
     unless issuer_key/issuer_cert are given. ca: basicConstraints cA (when
     basic_constraints); key_usage: a KeyUsage, default keyCertSign+cRLSign
-    for a CA and digitalSignature otherwise. Returns the certificate."""
+    for a CA and digitalSignature otherwise; extensions: more (value,
+    critical) pairs. Returns the certificate."""
     now = datetime.datetime.now(datetime.timezone.utc)
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn),
                          x509.NameAttribute(NameOID.ORGANIZATION_NAME, "external tests")])
@@ -528,6 +529,8 @@ def build_cert(key, cn, issuer_key=None, issuer_cert=None, ca=True, path_length=
                                   key_agreement=False, key_cert_sign=ca, crl_sign=ca,
                                   encipher_only=False, decipher_only=False)
     b = b.add_extension(key_usage, critical=True)
+    for value, critical in extensions:
+        b = b.add_extension(value, critical=critical)
     b = b.add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()),
                         critical=False)
     b = b.add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
