@@ -60,6 +60,7 @@ CREATE TABLE IF NOT EXISTS certificates (
     created_at         DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
     updated_at         DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
     UNIQUE KEY certificates_serial (ca_id, serial),
+    KEY certificates_serial_any (serial),
     KEY certificates_status (status, not_after),
     KEY certificates_not_after (not_after),
     KEY certificates_cn (common_name),

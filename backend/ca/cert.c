@@ -67,13 +67,9 @@ static const char sql_status[] =
 
 /* The list: one constant statement per sort order (no SQL is built from
  * input). Filters are bound; an empty value disables a filter. */
-#define LIST_WHERE                                                          \
-    "FROM certificates c WHERE c.status <> 'pending' "                      \
-    "AND (? = '' OR c.serial LIKE CONCAT(?, '%') "                          \
-    " OR c.fp_sha256 LIKE CONCAT(?, '%') OR c.id IN "                       \
-    "  (SELECT n.cert_id FROM certificate_names n "                         \
-    "   WHERE n.name LIKE CONCAT(?, '%') "                                  \
-    "   OR n.name_rev LIKE CONCAT(?, '%'))) "                               \
+/* The filters that follow FROM ... WHERE in both forms of the list. */
+#define LIST_FILTERS                                                        \
+    "AND c.status <> 'pending' "                                            \
     "AND (? = '' OR (? = 'revoked' AND c.status = 'revoked') "              \
     " OR (? = 'valid' AND c.status = 'valid' "                              \
     "     AND c.not_after > UTC_TIMESTAMP()) "                              \
@@ -87,20 +83,46 @@ static const char sql_status[] =
     "AND (? = '' OR c.key_type = ? OR c.key_type LIKE CONCAT(?, '-%') "     \
     " OR c.key_type LIKE CONCAT(?, '2%') OR c.key_type LIKE CONCAT(?, '3%') " \
     " OR c.key_type LIKE CONCAT(?, '4%')) "
-#define LIST_SQL(order)                                                     \
-    "SELECT " CERT_COLS LIST_WHERE "ORDER BY " order " LIMIT ? OFFSET ?"
+/* Without a search: the whole table. */
+#define LIST_FROM_ALL "FROM certificates c WHERE 1 = 1 "
+/* With ?q=: the matching ids first, each branch an index range scan
+ * (names forwards and reversed, serial, fingerprint), then the rows. An
+ * OR over the four would leave no usable index and scan the table. */
+#define LIST_FROM_Q                                                         \
+    "FROM (SELECT n.cert_id AS id FROM certificate_names n "                \
+    "      WHERE n.name LIKE CONCAT(?, '%') "                               \
+    "      UNION SELECT n.cert_id FROM certificate_names n "                \
+    "      WHERE n.name_rev LIKE CONCAT(?, '%') "                           \
+    "      UNION SELECT s.id FROM certificates s "                          \
+    "      WHERE s.serial LIKE CONCAT(?, '%') "                             \
+    "      UNION SELECT f.id FROM certificates f "                          \
+    "      WHERE f.fp_sha256 LIKE CONCAT(?, '%')) m "                       \
+    "JOIN certificates c ON c.id = m.id WHERE 1 = 1 "
+#define LIST_SQL(from, order)                                               \
+    "SELECT " CERT_COLS from LIST_FILTERS "ORDER BY " order                 \
+    " LIMIT ? OFFSET ?"
 
-static const char sql_count[] = "SELECT COUNT(*) " LIST_WHERE;
+static const char sql_count[] =
+    "SELECT COUNT(*) " LIST_FROM_ALL LIST_FILTERS;
+static const char sql_count_q[] = "SELECT COUNT(*) " LIST_FROM_Q LIST_FILTERS;
 static const struct {
     const char *name;
     const char *sql;
+    const char *sql_q;
 } list_sorts[] = {
-    { "-created_at", LIST_SQL("c.id DESC") },
-    { "created_at", LIST_SQL("c.id") },
-    { "not_after", LIST_SQL("c.not_after, c.id") },
-    { "-not_after", LIST_SQL("c.not_after DESC, c.id DESC") },
-    { "common_name", LIST_SQL("c.common_name, c.id") },
-    { "-common_name", LIST_SQL("c.common_name DESC, c.id DESC") },
+    { "-created_at", LIST_SQL(LIST_FROM_ALL, "c.id DESC"),
+      LIST_SQL(LIST_FROM_Q, "c.id DESC") },
+    { "created_at", LIST_SQL(LIST_FROM_ALL, "c.id"),
+      LIST_SQL(LIST_FROM_Q, "c.id") },
+    { "not_after", LIST_SQL(LIST_FROM_ALL, "c.not_after, c.id"),
+      LIST_SQL(LIST_FROM_Q, "c.not_after, c.id") },
+    { "-not_after", LIST_SQL(LIST_FROM_ALL, "c.not_after DESC, c.id DESC"),
+      LIST_SQL(LIST_FROM_Q, "c.not_after DESC, c.id DESC") },
+    { "common_name", LIST_SQL(LIST_FROM_ALL, "c.common_name, c.id"),
+      LIST_SQL(LIST_FROM_Q, "c.common_name, c.id") },
+    { "-common_name",
+      LIST_SQL(LIST_FROM_ALL, "c.common_name DESC, c.id DESC"),
+      LIST_SQL(LIST_FROM_Q, "c.common_name DESC, c.id DESC") },
 };
 
 static const char *const reasons[] = {
@@ -708,6 +730,7 @@ ca_cert_list_json(struct store *db, struct arena *a,
     struct store_param p[28];
     struct store_rows  rows;
     const char        *sql = NULL;
+    int                sort_i = -1;
     const char        *sort = f->sort && f->sort[0] ? f->sort : "-created_at";
     const char        *status = f->status ? f->status : "";
     char               q[260];
@@ -721,8 +744,8 @@ ca_cert_list_json(struct store *db, struct arena *a,
 
     for (size_t i = 0; i < sizeof(list_sorts) / sizeof(list_sorts[0]); i++)
         if (strcmp(list_sorts[i].name, sort) == 0)
-            sql = list_sorts[i].sql;
-    if (sql == NULL) {
+            sort_i = (int)i;
+    if (sort_i < 0) {
         ca_why_set(why, "sort", "sort must be created_at, not_after or "
                                 "common_name, optionally with a leading -");
         return CW_E_BADREQ;
@@ -767,11 +790,15 @@ ca_cert_list_json(struct store *db, struct arena *a,
         qrev[rn++] = c;
     }
     qrev[rn] = '\0';
-    p[n++] = SP_STR(q);
-    p[n++] = SP_STR(q);
-    p[n++] = SP_STR(q);
-    p[n++] = SP_STR(q);
-    p[n++] = SP_BLOB(qrev, rn);
+    if (qn > 0) {
+        p[n++] = SP_STR(q);
+        p[n++] = SP_BLOB(qrev, rn);
+        p[n++] = SP_STR(q);
+        p[n++] = SP_STR(q);
+        sql = list_sorts[sort_i].sql_q;
+    } else {
+        sql = list_sorts[sort_i].sql;
+    }
     for (int i = 0; i < 5; i++)
         p[n++] = SP_STR(status);
     p[n++] = SP_U64(f->ca_id);
@@ -783,7 +810,7 @@ ca_cert_list_json(struct store *db, struct arena *a,
     /* "ec-p256" exactly, or a family: "ec", "rsa" */
     for (int i = 0; i < 6; i++)
         p[n++] = SP_STR(f->key_type ? f->key_type : "");
-    err = store_query(db, a, sql_count, p, n, &rows);
+    err = store_query(db, a, qn > 0 ? sql_count_q : sql_count, p, n, &rows);
     if (err != CW_OK)
         return err;
     *total = store_cell_u64(&rows, 0, 0);
