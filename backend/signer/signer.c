@@ -7,6 +7,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <argon2.h>
 #include <sodium.h>
@@ -60,17 +61,100 @@ unwrap_key(const struct cw_config *cfg, const char *table, uint64_t id,
     return err == CW_OK ? CW_OK : CW_E_CRYPTO;
 }
 
+/*
+ * Signing keys of the CAs this thread used last, for a short while:
+ * decoding a key costs more than the signature (OpenSSL 3's decoders).
+ * An entry is keyed by its row and a hash of the wrapped blob, so a key
+ * that changed (restored, re-wrapped) or moved is never reused; entries
+ * expire after SIGNER_CACHE_SEC and are freed (OpenSSL clears the key).
+ * The keys stay inside signer/, as DESIGN.md section 5 requires.
+ */
+#define SIGNER_CACHE_KEYS 8
+#define SIGNER_CACHE_SEC  60
+
+struct key_slot {
+    char      table[16];
+    uint64_t  id;
+    uint8_t   blob_hash[32];
+    time_t    loaded;
+    EVP_PKEY *key;
+};
+
+static _Thread_local struct key_slot key_cache[SIGNER_CACHE_KEYS];
+
+static EVP_PKEY *
+cache_get(const char *table, uint64_t id, const uint8_t h[32], time_t now)
+{
+    for (int i = 0; i < SIGNER_CACHE_KEYS; i++) {
+        struct key_slot *s = &key_cache[i];
+
+        if (s->key == NULL)
+            continue;
+        if (now - s->loaded >= SIGNER_CACHE_SEC) {
+            EVP_PKEY_free(s->key);
+            memset(s, 0, sizeof(*s));
+            continue;
+        }
+        if (s->id == id && strcmp(s->table, table) == 0 &&
+            sodium_memcmp(s->blob_hash, h, 32) == 0)
+            return s->key;
+    }
+    return NULL;
+}
+
+static void
+cache_put(const char *table, uint64_t id, const uint8_t h[32], time_t now,
+          EVP_PKEY *key)
+{
+    struct key_slot *victim = &key_cache[0];
+
+    for (int i = 0; i < SIGNER_CACHE_KEYS; i++) {
+        if (key_cache[i].key == NULL) {
+            victim = &key_cache[i];
+            break;
+        }
+        if (key_cache[i].loaded < victim->loaded)
+            victim = &key_cache[i];
+    }
+    EVP_PKEY_free(victim->key);
+    memset(victim, 0, sizeof(*victim));
+    snprintf(victim->table, sizeof(victim->table), "%s", table);
+    victim->id = id;
+    memcpy(victim->blob_hash, h, 32);
+    victim->loaded = now;
+    victim->key = key;
+}
+
+void
+signer_thread_cleanup(void)
+{
+    for (int i = 0; i < SIGNER_CACHE_KEYS; i++) {
+        EVP_PKEY_free(key_cache[i].key);
+        memset(&key_cache[i], 0, sizeof(key_cache[i]));
+    }
+}
+
 enum cw_err
 signer_sign_cert(const struct cw_config *cfg, const char *table, uint64_t id,
                  const uint8_t *blob, size_t len, X509 *tbs)
 {
     EVP_PKEY   *key = NULL;
+    uint8_t     h[32];
+    time_t      now = time(NULL);
     enum cw_err err;
 
+    crypto_generichash(h, sizeof(h), blob, len, NULL, 0);
+    key = cache_get(table, id, h, now);
+    if (key != NULL)
+        return pki_cert_sign(tbs, key);
     err = unwrap_key(cfg, table, id, blob, len, &key);
-    if (err == CW_OK)
-        err = pki_cert_sign(tbs, key);
-    EVP_PKEY_free(key);   /* OpenSSL clears private key material */
+    if (err != CW_OK)
+        return err;
+    err = pki_cert_sign(tbs, key);
+    if (err == CW_OK && strlen(table) < sizeof(key_cache[0].table))
+        cache_put(table, id, h, now, key);   /* the cache owns it now */
+    else
+        EVP_PKEY_free(key);
     return err;
 }
 

@@ -26,6 +26,8 @@ enum cw_err signer_key_wrap(const struct cw_config *cfg, const char *table,
 enum cw_err signer_sign_cert(const struct cw_config *cfg, const char *table,
                              uint64_t id, const uint8_t *blob, size_t len,
                              X509 *tbs);
+/* Free the keys this thread keeps for signing (thread exit). */
+void signer_thread_cleanup(void);
 /* The key itself, for an explicit, authorized export only (PKCS#12). The
  * caller frees it with EVP_PKEY_free as soon as the export is built. */
 enum cw_err signer_key_export(const struct cw_config *cfg, const char *table,
