@@ -50,6 +50,11 @@ enum cw_err ca_csr_load(const uint8_t *p, size_t len, X509_REQ **out,
  * at most 255 bytes. */
 enum cw_err ca_name_cn(const X509_NAME *name, struct arena *a,
                        const char **out);
+/* Append the success audit row of a change to resource type/id, from
+ * the request's event (inside the caller's transaction). */
+enum cw_err ca_audit(struct store *db, const struct store_audit_event *base,
+                     const char *action, const char *type, uint64_t id,
+                     const char *detail);
 void ca_slugify(const char *name, char *out, size_t n);
 /* A time as SQL DATETIME text "YYYY-MM-DD HH:MM:SS" (UTC, arena). */
 const char *ca_sql_time(struct arena *a, time_t t);

@@ -305,6 +305,23 @@ ca_can_sign(const struct ca_row *ca, struct ca_why *why)
     return CW_OK;
 }
 
+enum cw_err
+ca_audit(struct store *db, const struct store_audit_event *base,
+         const char *action, const char *type, uint64_t id,
+         const char *detail)
+{
+    struct store_audit_event ev = *base;
+    char                     rid[24];
+
+    snprintf(rid, sizeof(rid), "%llu", (unsigned long long)id);
+    ev.action = action;
+    ev.resource_type = type;
+    ev.resource_id = rid;
+    ev.outcome = "success";
+    ev.detail = detail;
+    return store_audit_append(db, &ev);
+}
+
 /* "Example Root CA" -> "example-root-ca" (at most 48 characters). */
 void
 ca_slugify(const char *name, char *out, size_t n)
@@ -527,8 +544,6 @@ ca_done_body(struct store *db, void *arg)
 {
     struct ca_tx            *t = arg;
     struct store_param       p[10];
-    struct store_audit_event ev = *t->ev;
-    char                     rid[24];
     char                     detail[256];
     uint64_t                 n = 0;
     enum cw_err              err;
@@ -576,16 +591,10 @@ ca_done_body(struct store *db, void *arg)
                 return err;
         }
     }
-    snprintf(rid, sizeof(rid), "%llu", (unsigned long long)t->id);
     snprintf(detail, sizeof(detail),
              "{\"slug\":\"%s\",\"type\":\"%s\",\"serial\":\"%s\"}", t->slug,
              t->in->intermediate ? "intermediate" : "root", t->serial_hex);
-    ev.action = "ca.create";
-    ev.resource_type = "ca";
-    ev.resource_id = rid;
-    ev.outcome = "success";
-    ev.detail = detail;
-    return store_audit_append(db, &ev);
+    return ca_audit(db, t->ev, "ca.create", "ca", t->id, detail);
 }
 
 enum cw_err

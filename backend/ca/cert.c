@@ -264,8 +264,6 @@ done_body(struct store *db, void *arg)
 {
     struct issue_tx         *t = arg;
     struct store_param       p[10];
-    struct store_audit_event ev = *t->ev;
-    char                     rid[24];
     char                     detail[256];
     uint64_t                 n = 0;
     enum cw_err              err;
@@ -299,19 +297,15 @@ done_body(struct store *db, void *arg)
         if (err != CW_OK)
             return err;
     }
-    snprintf(rid, sizeof(rid), "%llu", (unsigned long long)t->id);
     snprintf(detail, sizeof(detail),
              "{\"ca_id\":%llu,\"serial\":\"%s\",\"template\":\"%s\","
              "\"server_key\":%s}",
              (unsigned long long)t->in->ca_id, t->serial_hex,
              t->template_name, t->wrapped->len ? "true" : "false");
-    ev.action = t->in->renewed_from ? "certificate.renew"
-                                    : "certificate.issue";
-    ev.resource_type = "certificate";
-    ev.resource_id = rid;
-    ev.outcome = "success";
-    ev.detail = detail;
-    return store_audit_append(db, &ev);
+    return ca_audit(db, t->ev,
+                    t->in->renewed_from ? "certificate.renew"
+                                        : "certificate.issue",
+                    "certificate", t->id, detail);
 }
 
 /* Lower case, at most 255 bytes (the index column). */
@@ -958,8 +952,6 @@ revoke_body(struct store *db, void *arg)
 {
     struct revoke_tx        *rt = arg;
     struct store_param       p[3];
-    struct store_audit_event ev = *rt->ev;
-    char                     rid[24];
     char                     detail[128];
     uint64_t                 n = 0;
     enum cw_err              err;
@@ -972,14 +964,9 @@ revoke_body(struct store *db, void *arg)
         return err;
     if (n != 1)
         return CW_E_CONFLICT;
-    snprintf(rid, sizeof(rid), "%llu", (unsigned long long)rt->id);
     snprintf(detail, sizeof(detail), "{\"reason\":\"%s\"}", rt->reason);
-    ev.action = "certificate.revoke";
-    ev.resource_type = "certificate";
-    ev.resource_id = rid;
-    ev.outcome = "success";
-    ev.detail = detail;
-    return store_audit_append(db, &ev);
+    return ca_audit(db, rt->ev, "certificate.revoke", "certificate",
+                    rt->id, detail);
 }
 
 enum cw_err
@@ -1126,10 +1113,8 @@ change_body(struct store *db, void *arg)
 {
     struct change_tx        *ct = arg;
     struct store_param       p[1];
-    struct store_audit_event ev = *ct->ev;
     struct arena             a;
     struct store_rows        rows;
-    char                     rid[24];
     uint64_t                 n = 0;
     enum cw_err              err;
 
@@ -1143,7 +1128,6 @@ change_body(struct store *db, void *arg)
                                     "(certificateHold) can be released");
             return CW_E_CONFLICT;
         }
-        ev.action = "certificate.release";
     } else {
         arena_init(&a);
         err = store_query(db, &a, sql_delete_check, p, 1, &rows);
@@ -1160,14 +1144,10 @@ change_body(struct store *db, void *arg)
             err = store_exec(db, sql_delete, p, 1, NULL, NULL);
         if (err != CW_OK)
             return err;
-        ev.action = "certificate.delete";
     }
-    snprintf(rid, sizeof(rid), "%llu", (unsigned long long)ct->id);
-    ev.resource_type = "certificate";
-    ev.resource_id = rid;
-    ev.outcome = "success";
-    ev.detail = "{}";
-    return store_audit_append(db, &ev);
+    return ca_audit(db, ct->ev,
+                    ct->deleting ? "certificate.delete" : "certificate.release",
+                    "certificate", ct->id, "{}");
 }
 
 enum cw_err

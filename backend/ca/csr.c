@@ -126,9 +126,7 @@ add_body(struct store *db, void *arg)
 {
     struct add_tx           *t = arg;
     struct store_param       p[6];
-    struct store_audit_event ev = *t->ev;
     struct buf               wrapped;
-    char                     rid[24];
     enum cw_err              err;
 
     p[0] = SP_STR(t->name);
@@ -152,13 +150,8 @@ add_body(struct store *db, void *arg)
         if (err != CW_OK)
             return err;
     }
-    snprintf(rid, sizeof(rid), "%llu", (unsigned long long)t->id);
-    ev.action = t->key ? "csr.generate" : "csr.upload";
-    ev.resource_type = "csr";
-    ev.resource_id = rid;
-    ev.outcome = "success";
-    ev.detail = "{}";
-    return store_audit_append(db, &ev);
+    return ca_audit(db, t->ev, t->key ? "csr.generate" : "csr.upload", "csr",
+                    t->id, "{}");
 }
 
 static enum cw_err
@@ -348,8 +341,6 @@ mark_body(struct store *db, void *arg)
 {
     struct mark_tx          *m = arg;
     struct store_param       p[2];
-    struct store_audit_event ev = *m->ev;
-    char                     rid[24];
     uint64_t                 n = 0;
     enum cw_err              err;
 
@@ -366,13 +357,8 @@ mark_body(struct store *db, void *arg)
         return err;
     if (n != 1)
         return CW_E_CONFLICT;
-    snprintf(rid, sizeof(rid), "%llu", (unsigned long long)m->id);
-    ev.action = m->reason ? "csr.reject" : "csr.sign";
-    ev.resource_type = "csr";
-    ev.resource_id = rid;
-    ev.outcome = "success";
-    ev.detail = "{}";
-    return store_audit_append(db, &ev);
+    return ca_audit(db, m->ev, m->reason ? "csr.reject" : "csr.sign", "csr",
+                    m->id, "{}");
 }
 
 enum cw_err
@@ -475,8 +461,6 @@ delete_body(struct store *db, void *arg)
 {
     struct mark_tx          *m = arg;
     struct store_param       p[1];
-    struct store_audit_event e = *m->ev;
-    char                     rid[24];
     uint64_t                 n = 0;
     enum cw_err              err;
 
@@ -486,13 +470,7 @@ delete_body(struct store *db, void *arg)
         return err;
     if (n == 0)
         return CW_E_NOTFOUND;
-    snprintf(rid, sizeof(rid), "%llu", (unsigned long long)m->id);
-    e.action = "csr.delete";
-    e.resource_type = "csr";
-    e.resource_id = rid;
-    e.outcome = "success";
-    e.detail = "{}";
-    return store_audit_append(db, &e);
+    return ca_audit(db, m->ev, "csr.delete", "csr", m->id, "{}");
 }
 
 enum cw_err

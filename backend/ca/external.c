@@ -59,9 +59,7 @@ ext_body(struct store *db, void *arg)
 {
     struct ext_tx           *t = arg;
     struct store_param       p[7];
-    struct store_audit_event ev = *t->ev;
     struct buf               wrapped;
-    char                     rid[24];
     char                     detail[96];
     enum cw_err              err;
 
@@ -85,14 +83,8 @@ ext_body(struct store *db, void *arg)
     buf_cleanup(&wrapped);
     if (err != CW_OK)
         return err;
-    snprintf(rid, sizeof(rid), "%llu", (unsigned long long)t->id);
     snprintf(detail, sizeof(detail), "{\"slug\":\"%s\"}", t->slug);
-    ev.action = "ca.create_csr";
-    ev.resource_type = "ca";
-    ev.resource_id = rid;
-    ev.outcome = "success";
-    ev.detail = detail;
-    return store_audit_append(db, &ev);
+    return ca_audit(db, t->ev, "ca.create_csr", "ca", t->id, detail);
 }
 
 enum cw_err
@@ -218,8 +210,6 @@ install_body(struct store *db, void *arg)
 {
     struct install_tx       *t = arg;
     struct store_param       p[10];
-    struct store_audit_event ev = *t->ev;
-    char                     rid[24];
     uint64_t                 n = 0;
     enum cw_err              err;
 
@@ -244,13 +234,7 @@ install_body(struct store *db, void *arg)
         if (err != CW_OK)
             return err;
     }
-    snprintf(rid, sizeof(rid), "%llu", (unsigned long long)t->id);
-    ev.action = "ca.install_certificate";
-    ev.resource_type = "ca";
-    ev.resource_id = rid;
-    ev.outcome = "success";
-    ev.detail = "{}";
-    return store_audit_append(db, &ev);
+    return ca_audit(db, t->ev, "ca.install_certificate", "ca", t->id, "{}");
 }
 
 enum cw_err

@@ -198,9 +198,7 @@ import_body(struct store *db, void *arg)
 {
     struct import_tx        *t = arg;
     struct store_param       p[15];
-    struct store_audit_event ev = *t->ev;
     struct buf               wrapped;
-    char                     rid[24];
     char                     detail[160];
     enum cw_err              err;
 
@@ -243,16 +241,10 @@ import_body(struct store *db, void *arg)
         if (err != CW_OK)
             return err;
     }
-    snprintf(rid, sizeof(rid), "%llu", (unsigned long long)t->id);
     snprintf(detail, sizeof(detail),
              "{\"slug\":\"%s\",\"type\":\"%s\",\"with_key\":%s}", t->slug,
              t->type, t->key ? "true" : "false");
-    ev.action = "ca.import";
-    ev.resource_type = "ca";
-    ev.resource_id = rid;
-    ev.outcome = "success";
-    ev.detail = detail;
-    return store_audit_append(db, &ev);
+    return ca_audit(db, t->ev, "ca.import", "ca", t->id, detail);
 }
 
 enum cw_err

@@ -49,8 +49,6 @@ key_body(struct store *db, void *arg)
 {
     struct key_tx           *kt = arg;
     struct store_param       p[4];
-    struct store_audit_event ev = *kt->ev;
-    char                     rid[24];
     char                     detail[96];
     uint64_t                 n = 0;
     enum cw_err              err;
@@ -64,15 +62,9 @@ key_body(struct store *db, void *arg)
         return err;
     if (n != 1)
         return CW_E_CONFLICT;
-    snprintf(rid, sizeof(rid), "%llu", (unsigned long long)kt->id);
     snprintf(detail, sizeof(detail), "{\"key_state\":\"%s\"}",
              kt->new_state);
-    ev.action = kt->action;
-    ev.resource_type = "ca";
-    ev.resource_id = rid;
-    ev.outcome = "success";
-    ev.detail = detail;
-    return store_audit_append(db, &ev);
+    return ca_audit(db, kt->ev, kt->action, "ca", kt->id, detail);
 }
 
 enum cw_err
@@ -245,9 +237,7 @@ revoke_ca_body(struct store *db, void *arg)
     struct revoke_ca_tx     *rt = arg;
     struct store_param       p[2];
     struct store_rows        rows;
-    struct store_audit_event ev = *rt->ev;
     struct arena             a;
-    char                     rid[24];
     char                     detail[96];
     uint64_t                 n = 0;
     enum cw_err              err;
@@ -272,14 +262,8 @@ revoke_ca_body(struct store *db, void *arg)
     arena_reset(&a);
     if (err != CW_OK)
         return err;
-    snprintf(rid, sizeof(rid), "%llu", (unsigned long long)rt->id);
     snprintf(detail, sizeof(detail), "{\"reason\":\"%s\"}", rt->reason);
-    ev.action = "ca.revoke";
-    ev.resource_type = "ca";
-    ev.resource_id = rid;
-    ev.outcome = "success";
-    ev.detail = detail;
-    return store_audit_append(db, &ev);
+    return ca_audit(db, rt->ev, "ca.revoke", "ca", rt->id, detail);
 }
 
 enum cw_err

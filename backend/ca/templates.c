@@ -298,8 +298,6 @@ tpl_body(struct store *db, void *arg)
 {
     struct tpl_tx           *t = arg;
     struct store_param       p[9];
-    struct store_audit_event ev = *t->ev;
-    char                     rid[24];
     uint64_t                 n = 0;
     enum cw_err              err;
 
@@ -322,13 +320,9 @@ tpl_body(struct store *db, void *arg)
     }
     if (err != CW_OK)
         return err;
-    snprintf(rid, sizeof(rid), "%llu", (unsigned long long)t->out_id);
-    ev.action = t->id ? "template.update" : "template.create";
-    ev.resource_type = "template";
-    ev.resource_id = rid;
-    ev.outcome = "success";
-    ev.detail = "{}";
-    return store_audit_append(db, &ev);
+    return ca_audit(db, t->ev,
+                    t->id ? "template.update" : "template.create",
+                    "template", t->out_id, "{}");
 }
 
 enum cw_err
@@ -408,8 +402,6 @@ tpl_del_body(struct store *db, void *arg)
 {
     struct tpl_del_tx       *t = arg;
     struct store_param       p[1];
-    struct store_audit_event ev = *t->ev;
-    char                     rid[24];
     uint64_t                 n = 0;
     enum cw_err              err;
 
@@ -419,13 +411,7 @@ tpl_del_body(struct store *db, void *arg)
         return err;
     if (n == 0)
         return CW_E_NOTFOUND;
-    snprintf(rid, sizeof(rid), "%llu", (unsigned long long)t->id);
-    ev.action = "template.delete";
-    ev.resource_type = "template";
-    ev.resource_id = rid;
-    ev.outcome = "success";
-    ev.detail = "{}";
-    return store_audit_append(db, &ev);
+    return ca_audit(db, t->ev, "template.delete", "template", t->id, "{}");
 }
 
 enum cw_err
