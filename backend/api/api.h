@@ -26,6 +26,7 @@ extern const struct http_route_table api_templates_table;
 extern const struct http_route_table api_csrs_table;
 extern const struct http_route_table api_tools_table;
 extern const struct http_route_table api_dashboard_table;
+extern const struct http_route_table api_crls_table;
 
 /* Append an audit row for this request inside the current transaction.
  * detail is a JSON object (stolen) or NULL. */

@@ -55,6 +55,15 @@ enum cw_err ca_name_cn(const X509_NAME *name, struct arena *a,
 enum cw_err ca_audit(struct store *db, const struct store_audit_event *base,
                      const char *action, const char *type, uint64_t id,
                      const char *detail);
+/* Inside the transaction that revoked, held or released certificate
+ * cert_id: its CA's CRLs are out of date from now on, and its stored OCSP
+ * responses are deleted, so no node answers from a stale one. */
+enum cw_err ca_revocation_touch(struct store *db, uint64_t cert_id);
+/* SQL DATETIME text (UTC) -> time_t; 0 when malformed. */
+time_t ca_parse_sql_time(const char *s);
+/* The URL of ca's delta CRL (its crl_url with "-delta" before ".crl"). */
+const char *ca_delta_url(struct arena *a, const struct cw_config *cfg,
+                         const struct ca_row *ca);
 void ca_slugify(const char *name, char *out, size_t n);
 /* A time as SQL DATETIME text "YYYY-MM-DD HH:MM:SS" (UTC, arena). */
 const char *ca_sql_time(struct arena *a, time_t t);

@@ -10,6 +10,7 @@
 #define CW_CA_H
 
 #include <stdint.h>
+#include <time.h>
 
 #include <jansson.h>
 #include <openssl/x509.h>
@@ -267,5 +268,76 @@ enum cw_err ca_cert_delete(struct store *db, uint64_t id,
                            struct ca_why *why);
 /* The RFC 5280 CRLReason code of a name, or -1. */
 int ca_reason_code(const char *name);
+
+/* ---- revocation services (crl.c, ocsp.c) ----------------------------- */
+
+struct ca_crl_meta {
+    uint64_t    number;
+    uint64_t    delta_base;     /* 0 for a full CRL                      */
+    time_t      this_update;
+    time_t      next_update;
+    uint64_t    entries;
+    const char *source;         /* "generated" or "uploaded"             */
+};
+
+/* Generate and store a full (delta 0) or delta CRL now. ev NULL: a
+ * system event (cron, regeneration on fetch). CW_E_BUSY when another
+ * generator holds the CA's lease; CW_E_CONFLICT when the CA cannot sign
+ * (offline, retired, no key); CW_E_NOTFOUND for a delta of a CA that
+ * publishes none. */
+enum cw_err ca_crl_generate(struct store *db, const struct cw_config *cfg,
+                            uint64_t id, int delta,
+                            const struct store_audit_event *ev,
+                            struct ca_crl_meta *meta, struct ca_why *why);
+
+/* What /cdp serves. */
+struct ca_crl_doc {
+    struct ca_crl_meta meta;
+    char               etag[64];
+    int                not_modified;   /* if_none_match matched          */
+    const uint8_t     *der;            /* arena memory                   */
+    size_t             der_len;
+};
+/* The newest CRL of the CA with slug; a missing or expired one is
+ * regenerated first when the CA can sign (CW_E_BUSY when someone else is
+ * at it and there is no previous CRL to hand out). */
+enum cw_err ca_crl_fetch(struct store *db, const struct cw_config *cfg,
+                         struct arena *a, const char *slug, int delta,
+                         const char *if_none_match, struct ca_crl_doc *out);
+enum cw_err ca_crl_info_json(struct store *db, const struct cw_config *cfg,
+                             struct arena *a, uint64_t id, json_t **out);
+enum cw_err ca_crl_settings_put(struct store *db, uint64_t id,
+                                unsigned crl_days, unsigned delta_hours,
+                                unsigned ocsp_hours, const char *ocsp_signer,
+                                const struct store_audit_event *ev,
+                                struct ca_why *why);
+/* An offline CA's CRL signed elsewhere (PEM or DER): its signature must
+ * verify with the CA's key, its issuer be the CA, its number be above
+ * every number used so far. */
+enum cw_err ca_crl_upload(struct store *db, const struct cw_config *cfg,
+                          uint64_t id, const uint8_t *data, size_t len,
+                          const struct store_audit_event *ev,
+                          struct ca_why *why);
+/* The AIA caIssuers certificate (DER, arena) of the CA with slug. */
+enum cw_err ca_cert_by_slug(struct store *db, struct arena *a,
+                            const char *slug, const uint8_t **der,
+                            size_t *len);
+
+/* An OCSP request (DER) answered: out receives the OCSPResponse DER, an
+ * error response for what the request cannot be answered (RFC 6960
+ * 2.3). *max_age is the seconds the answer may be cached (0: never, as
+ * with a nonce). Only database failures return an error. */
+enum cw_err ca_ocsp_answer(struct store *db, const struct cw_config *cfg,
+                           const uint8_t *req, size_t len, struct buf *out,
+                           long *max_age);
+
+/* cron tasks */
+enum cw_err ca_crl_regen_due(struct store *db, const struct cw_config *cfg,
+                             char *detail, size_t detail_len);
+enum cw_err ca_ocsp_presign_due(struct store *db, const struct cw_config *cfg,
+                                char *detail, size_t detail_len);
+enum cw_err ca_ocsp_responders_renew(struct store *db,
+                                     const struct cw_config *cfg,
+                                     char *detail, size_t detail_len);
 
 #endif

@@ -964,6 +964,9 @@ revoke_body(struct store *db, void *arg)
         return err;
     if (n != 1)
         return CW_E_CONFLICT;
+    err = ca_revocation_touch(db, rt->id);
+    if (err != CW_OK)
+        return err;
     snprintf(detail, sizeof(detail), "{\"reason\":\"%s\"}", rt->reason);
     return ca_audit(db, rt->ev, "certificate.revoke", "certificate",
                     rt->id, detail);
@@ -1093,7 +1096,8 @@ out:
 
 static const char sql_release[] =
     "UPDATE certificates SET status = 'valid', revoked_at = NULL, "
-    "revocation_reason = NULL, invalidity_date = NULL, updated_at = NOW(6) "
+    "revocation_reason = NULL, invalidity_date = NULL, "
+    "released_at = NOW(6), updated_at = NOW(6) "
     "WHERE id = ? AND status = 'revoked' "
     "AND revocation_reason = 'certificateHold'";
 static const char sql_delete_check[] =
@@ -1128,6 +1132,9 @@ change_body(struct store *db, void *arg)
                                     "(certificateHold) can be released");
             return CW_E_CONFLICT;
         }
+        err = ca_revocation_touch(db, ct->id);
+        if (err != CW_OK)
+            return err;
     } else {
         arena_init(&a);
         err = store_query(db, &a, sql_delete_check, p, 1, &rows);

@@ -258,6 +258,8 @@ revoke_ca_body(struct store *db, void *arg)
         p[0] = SP_STR(rt->reason);
         p[1] = SP_U64(store_cell_u64(&rows, 0, 0));
         err = store_exec(db, sql_revoke_cert, p, 2, NULL, NULL);
+        if (err == CW_OK)
+            err = ca_revocation_touch(db, store_cell_u64(&rows, 0, 0));
     }
     arena_reset(&a);
     if (err != CW_OK)

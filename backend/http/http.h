@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -203,6 +204,8 @@ enum cw_err http_resp_bytes(struct http_resp *resp, int status,
 void http_problem_render(struct http_req *req, struct http_resp *resp,
                          enum cw_err err);
 const char *http_reason(int status);
+/* An HTTP date (RFC 9110 5.6.7, IMF-fixdate) of t into out[n]. */
+void http_fmt_date(time_t t, char *out, size_t n);
 
 /* ---- the FastCGI server ---------------------------------------------- */
 

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <time.h>
 
 #include "http/http.h"
 #include "util/jsonx.h"
@@ -146,4 +147,13 @@ http_problem_render(struct http_req *req, struct http_resp *resp,
     resp->nheaders = 0;
     http_resp_json(resp, info->status, doc);
     resp->ctype = "application/problem+json";
+}
+
+void
+http_fmt_date(time_t t, char *out, size_t n)
+{
+    struct tm tm;
+
+    gmtime_r(&t, &tm);
+    strftime(out, n, "%a, %d %b %Y %H:%M:%S GMT", &tm);
 }

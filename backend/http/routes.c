@@ -3,6 +3,7 @@
 
 #include "api/api.h"
 #include "http/http.h"
+#include "protocols/protocols.h"
 
 const struct http_route_table *const http_tables[] = {
     &api_health_table,
@@ -19,5 +20,8 @@ const struct http_route_table *const http_tables[] = {
     &api_csrs_table,
     &api_tools_table,
     &api_dashboard_table,
+    &api_crls_table,
+    &proto_ocsp_table,
+    &proto_crl_table,
     NULL,
 };

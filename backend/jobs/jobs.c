@@ -13,6 +13,7 @@
 
 #include <mysql.h>
 
+#include "ca/ca.h"
 #include "jobs/jobs.h"
 #include "cw_limits.h"
 #include "util/log.h"
@@ -33,6 +34,18 @@ const struct job_task job_tasks[] = {
     { "audit-retention",
       "delete audit rows past the retention period and re-anchor the chain",
       86400, 3600, job_audit_retention },
+    { "crl-regen",
+      "regenerate CRLs past half their validity or older than the last "
+      "revocation (delta CRLs where enabled)",
+      60, 900, ca_crl_regen_due },
+    { "ocsp-responder-renew",
+      "issue delegated OCSP responder certificates that are missing or end "
+      "within 10 days",
+      600, 600, ca_ocsp_responders_renew },
+    { "ocsp-presign",
+      "sign OCSP responses ahead for new certificates and for responses "
+      "past half their validity",
+      60, 1800, ca_ocsp_presign_due },
 };
 const size_t job_ntasks = sizeof(job_tasks) / sizeof(job_tasks[0]);
 

@@ -82,6 +82,9 @@ enum cw_err pki_cert_chain_parse(const uint8_t *p, size_t len,
 
 enum cw_err pki_cert_to_der(X509 *cert, struct buf *out)
     __attribute__((nonnull));
+/* DER as a PEM block with label ("X509 CRL"), RFC 7468. */
+enum cw_err pki_pem_armor(const char *label, const uint8_t *der, size_t len,
+                          struct buf *out);
 enum cw_err pki_cert_to_pem(X509 *cert, struct buf *out)
     __attribute__((nonnull));
 /* The certificates of chain as concatenated PEM. */

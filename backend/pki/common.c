@@ -10,9 +10,11 @@
 #include <string.h>
 
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/pem.h>
 
 #include "cw_limits.h"
+#include "pki/cert.h"
 #include "pki/pki-int.h"
 #include "util/log.h"
 
@@ -204,4 +206,25 @@ pki_utf8_text_len(const char *s, size_t len)
         count++;
     }
     return count;
+}
+
+enum cw_err
+pki_pem_armor(const char *label, const uint8_t *der, size_t len,
+              struct buf *out)
+{
+    unsigned char line[65 + 1];
+    enum cw_err   err;
+
+    err = buf_printf(out, "-----BEGIN %s-----\n", label);
+    /* RFC 7468 section 2: 64 characters per line. */
+    for (size_t off = 0; err == CW_OK && off < len; off += 48) {
+        size_t n = len - off < 48 ? len - off : 48;
+        int    k = EVP_EncodeBlock(line, der + off, (int)n);
+
+        line[k] = '\n';
+        err = buf_append(out, line, (size_t)k + 1);
+    }
+    if (err == CW_OK)
+        err = buf_printf(out, "-----END %s-----\n", label);
+    return err;
 }

@@ -13,6 +13,7 @@
 #include <sodium.h>
 
 #include "pki/key.h"
+#include "pki/ocsp.h"
 #include "pki/sign.h"
 #include "signer/signer.h"
 #include "signer/wrap.h"
@@ -134,9 +135,36 @@ signer_thread_cleanup(void)
     }
 }
 
-enum cw_err
-signer_sign_cert(const struct cw_config *cfg, const char *table, uint64_t id,
-                 const uint8_t *blob, size_t len, X509 *tbs)
+/* One signature operation of any kind, with the key from the per-thread
+ * cache or freshly unwrapped. */
+struct sign_op {
+    enum { OP_CERT, OP_BYTES, OP_OCSP } kind;
+    X509            *tbs;
+    const uint8_t   *bytes;
+    size_t           nbytes;
+    struct buf      *sig;
+    OCSP_BASICRESP  *bs;
+    X509            *ocsp_cert;
+    STACK_OF(X509)  *ocsp_extra;
+};
+
+static enum cw_err
+op_run(const struct sign_op *op, EVP_PKEY *key)
+{
+    switch (op->kind) {
+    case OP_CERT:
+        return pki_cert_sign(op->tbs, key);
+    case OP_BYTES:
+        return pki_sign_bytes(key, op->bytes, op->nbytes, op->sig);
+    case OP_OCSP:
+        return pki_ocsp_sign(op->bs, op->ocsp_cert, key, op->ocsp_extra);
+    }
+    return CW_E_INTERNAL;
+}
+
+static enum cw_err
+sign_with(const struct cw_config *cfg, const char *table, uint64_t id,
+          const uint8_t *blob, size_t len, const struct sign_op *op)
 {
     EVP_PKEY   *key = NULL;
     uint8_t     h[32];
@@ -146,16 +174,47 @@ signer_sign_cert(const struct cw_config *cfg, const char *table, uint64_t id,
     crypto_generichash(h, sizeof(h), blob, len, NULL, 0);
     key = cache_get(table, id, h, now);
     if (key != NULL)
-        return pki_cert_sign(tbs, key);
+        return op_run(op, key);
     err = unwrap_key(cfg, table, id, blob, len, &key);
     if (err != CW_OK)
         return err;
-    err = pki_cert_sign(tbs, key);
+    err = op_run(op, key);
     if (err == CW_OK && strlen(table) < sizeof(key_cache[0].table))
         cache_put(table, id, h, now, key);   /* the cache owns it now */
     else
         EVP_PKEY_free(key);
     return err;
+}
+
+enum cw_err
+signer_sign_cert(const struct cw_config *cfg, const char *table, uint64_t id,
+                 const uint8_t *blob, size_t len, X509 *tbs)
+{
+    struct sign_op op = { .kind = OP_CERT, .tbs = tbs };
+
+    return sign_with(cfg, table, id, blob, len, &op);
+}
+
+enum cw_err
+signer_sign_bytes(const struct cw_config *cfg, const char *table,
+                  uint64_t id, const uint8_t *blob, size_t len,
+                  const uint8_t *tbs, size_t tbs_len, struct buf *sig)
+{
+    struct sign_op op = { .kind = OP_BYTES, .bytes = tbs, .nbytes = tbs_len,
+                          .sig = sig };
+
+    return sign_with(cfg, table, id, blob, len, &op);
+}
+
+enum cw_err
+signer_sign_ocsp(const struct cw_config *cfg, const char *table, uint64_t id,
+                 const uint8_t *blob, size_t len, OCSP_BASICRESP *bs,
+                 X509 *signer_cert, STACK_OF(X509) *extra)
+{
+    struct sign_op op = { .kind = OP_OCSP, .bs = bs, .ocsp_cert = signer_cert,
+                          .ocsp_extra = extra };
+
+    return sign_with(cfg, table, id, blob, len, &op);
 }
 
 enum cw_err

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include <openssl/evp.h>
+#include <openssl/ocsp.h>
 #include <openssl/x509.h>
 
 #include "util/buf.h"
@@ -26,6 +27,19 @@ enum cw_err signer_key_wrap(const struct cw_config *cfg, const char *table,
 enum cw_err signer_sign_cert(const struct cw_config *cfg, const char *table,
                              uint64_t id, const uint8_t *blob, size_t len,
                              X509 *tbs);
+/* Sign raw to-be-signed bytes (a CRL's TBSCertList, RFC 5280 5.1.1.3);
+ * the signature is appended to sig. */
+enum cw_err signer_sign_bytes(const struct cw_config *cfg, const char *table,
+                              uint64_t id, const uint8_t *blob, size_t len,
+                              const uint8_t *tbs, size_t tbs_len,
+                              struct buf *sig);
+/* Sign an OCSP basic response as signer_cert (the CA itself or its
+ * delegated responder, whose key blob/table/id is), adding extra to the
+ * response's certs. */
+enum cw_err signer_sign_ocsp(const struct cw_config *cfg, const char *table,
+                             uint64_t id, const uint8_t *blob, size_t len,
+                             OCSP_BASICRESP *bs, X509 *signer_cert,
+                             STACK_OF(X509) *extra);
 /* Free the keys this thread keeps for signing (thread exit). */
 void signer_thread_cleanup(void);
 /* The key itself, for an explicit, authorized export only (PKCS#12). The

@@ -14,6 +14,7 @@ import secrets
 import subprocess
 
 import pytest
+import requests
 
 import identity as idn
 import pki_helpers as pk
@@ -25,7 +26,7 @@ PASSWORD = "Mtls-export-" + secrets.token_hex(4)
 class MtlsNginx:
     """An nginx that only answers over TLS and requires a client certificate."""
 
-    def __init__(self, server_chain, server_key, client_ca):
+    def __init__(self, server_chain, server_key, client_ca, crl=None):
         self.dir = stack.make_tmpdir("cwmtls.")
         os.chmod(self.dir, 0o755)
         self.port = stack.free_port()
@@ -59,6 +60,7 @@ http {{
         ssl_client_certificate {client_ca};
         ssl_verify_client on;
         ssl_verify_depth 3;
+        {f"ssl_crl {crl};" if crl else ""}
         location / {{
             default_type text/plain;
             return 200 "verify=$ssl_client_verify subject=$ssl_client_s_dn\\n";
@@ -177,5 +179,55 @@ def test_mutual_tls_with_issued_certificates(admin, request, key):
         rc, code, body, err = _curl(web, root_file, s_crt, s_key)
         assert code == "400" or rc != 0, (rc, code, body, err)
         assert "verify=SUCCESS" not in body
+    finally:
+        web.stop()
+
+
+def test_nginx_ssl_crl_rejects_revoked_client(admin, request, base_url):
+    """nginx with ssl_crl set to the CRLs certward publishes at /cdp (it
+    checks every certificate of the chain, the root's too) accepts a good
+    client certificate and refuses a revoked one."""
+    d = stack.make_tmpdir("cwmtlscrl.")
+    os.chmod(d, 0o755)
+    root = pk.create_ca(admin, name=pk.unique_name("CRL Root"), key=pk.KEY_SPECS["p256"],
+                        path_length=1, validity_days=365)
+    inter = pk.create_ca(admin, name=pk.unique_name("CRL Issuing"), type="intermediate",
+                         parent_id=root["id"], key=pk.KEY_SPECS["p256"], path_length=0,
+                         validity_days=200)
+    server = pk.issue(admin, inter["id"], template="server", cn="localhost",
+                      sans=[{"type": "dns", "value": "localhost"}], validity_days=30)
+    good = pk.issue(admin, inter["id"], template="client", cn="Good Client",
+                    sans=[{"type": "email", "value": "good@example.com"}], validity_days=30)
+    bad = pk.issue(admin, inter["id"], template="client", cn="Revoked Client",
+                   sans=[{"type": "email", "value": "bad@example.com"}], validity_days=30)
+    r = admin.post(f"{idn.API}/certificates/{bad['id']}/revoke",
+                   json={"reason": "keyCompromise"})
+    assert r.status_code == 200, idn.describe(r)
+    crls = ""
+    for ca in (root, inter):
+        assert admin.post(f"{idn.API}/cas/{ca['id']}/crl", json={}).status_code == 200
+        res = requests.get(f"{base_url}/cdp/{ca['slug']}.crl.pem", timeout=20)
+        assert res.status_code == 200, res.text
+        crls += res.text
+    srv_crt, srv_key = _p12_to_pem(admin, server["id"], d, "server")
+    good_crt, good_key = _p12_to_pem(admin, good["id"], d, "good")
+    bad_crt, bad_key = _p12_to_pem(admin, bad["id"], d, "bad")
+    server_chain = pk.write(d, "server-chain.pem", srv_crt.read_text() + inter["pem"])
+    client_ca = pk.write(d, "client-ca.pem", inter["pem"] + root["pem"])
+    crl_file = pk.write(d, "crl.pem", crls)
+    root_file = pk.write(d, "root.pem", root["pem"])
+    for f in (server_chain, client_ca, crl_file, root_file):
+        os.chmod(f, 0o644)
+    web = MtlsNginx(server_chain, srv_key, client_ca, crl=crl_file)
+    request.node._used.parts.append(web)
+    try:
+        web.start()
+        rc, code, body, err = _curl(web, root_file, good_crt, good_key)
+        assert rc == 0 and code == "200" and "verify=SUCCESS" in body, (rc, code, body, err)
+        rc, code, body, err = _curl(web, root_file, bad_crt, bad_key)
+        assert code == "400" or rc != 0, (rc, code, body, err)
+        assert "verify=SUCCESS" not in body
+        log = (web.dir / "error.log").read_text()
+        assert "certificate revoked" in log, log[-2000:]
     finally:
         web.stop()
