@@ -72,3 +72,21 @@ CREATE TABLE IF NOT EXISTS ocsp_responses (
     CONSTRAINT ocsp_responses_cert_fk FOREIGN KEY (cert_id)
         REFERENCES certificates (id) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+-- A revoked certificate deleted before it expired stays on its CA's CRLs
+-- and OCSP keeps answering "revoked" for it (RFC 5280 3.3: an entry
+-- stays until the certificate's validity ends). crl-regen drops the rows
+-- of certificates that have expired.
+CREATE TABLE IF NOT EXISTS revoked_deleted (
+    id                 BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    ca_id              BIGINT UNSIGNED NOT NULL,
+    serial             VARCHAR(40) NOT NULL,
+    revoked_at         DATETIME(6) NOT NULL,
+    revocation_reason  VARCHAR(32) NULL,
+    invalidity_date    DATETIME NULL,
+    not_after          DATETIME NOT NULL,
+    UNIQUE KEY revoked_deleted_serial (ca_id, serial),
+    KEY revoked_deleted_not_after (not_after),
+    CONSTRAINT revoked_deleted_ca_fk FOREIGN KEY (ca_id) REFERENCES cas (id)
+        ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;

@@ -1104,6 +1104,13 @@ static const char sql_delete_check[] =
     "SELECT status, not_after <= UTC_TIMESTAMP() FROM certificates "
     "WHERE id = ? AND status <> 'pending' AND is_ca = 0 FOR UPDATE";
 static const char sql_delete[] = "DELETE FROM certificates WHERE id = ?";
+/* Still within its validity: it stays on the CRL (RFC 5280 3.3). */
+static const char sql_tombstone[] =
+    "INSERT IGNORE INTO revoked_deleted (ca_id, serial, revoked_at, "
+    "revocation_reason, invalidity_date, not_after) "
+    "SELECT ca_id, serial, revoked_at, revocation_reason, invalidity_date, "
+    "not_after FROM certificates WHERE id = ? AND status = 'revoked' "
+    "AND not_after > UTC_TIMESTAMP()";
 
 struct change_tx {
     uint64_t                        id;
@@ -1147,6 +1154,8 @@ change_body(struct store *db, void *arg)
             err = CW_E_CONFLICT;
         }
         arena_reset(&a);
+        if (err == CW_OK)
+            err = store_exec(db, sql_tombstone, p, 1, NULL, NULL);
         if (err == CW_OK)
             err = store_exec(db, sql_delete, p, 1, NULL, NULL);
         if (err != CW_OK)

@@ -62,6 +62,19 @@ static const char sql_delta_page[] =
     "((status = 'revoked' AND revoked_at >= ?) OR "
     "(status = 'valid' AND released_at >= ?)) "
     "ORDER BY id LIMIT 5000";
+/* Revoked certificates deleted before they expired. */
+static const char sql_full_gone[] =
+    "SELECT id, serial, DATE_FORMAT(revoked_at, '%Y-%m-%d %H:%i:%s'), "
+    "COALESCE(revocation_reason, ''), "
+    "COALESCE(DATE_FORMAT(invalidity_date, '%Y-%m-%d %H:%i:%s'), '') "
+    "FROM revoked_deleted WHERE ca_id = ? AND id > ? AND not_after >= ? "
+    "ORDER BY id LIMIT 5000";
+static const char sql_delta_gone[] =
+    "SELECT id, serial, DATE_FORMAT(revoked_at, '%Y-%m-%d %H:%i:%s'), "
+    "COALESCE(revocation_reason, ''), "
+    "COALESCE(DATE_FORMAT(invalidity_date, '%Y-%m-%d %H:%i:%s'), '') "
+    "FROM revoked_deleted WHERE ca_id = ? AND id > ? AND revoked_at >= ? "
+    "ORDER BY id LIMIT 5000";
 static const char sql_crl_insert[] =
     "INSERT INTO crls (ca_id, number, delta_base, this_update, next_update, "
     "built_from, entries, source, der) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
@@ -350,24 +363,30 @@ ca_crl_generate(struct store *db, const struct cw_config *cfg, uint64_t id,
     err = pki_crl_begin(&cp, &c);
     if (err != CW_OK)
         goto out;
-    for (;;) {
-        p[0] = SP_U64(id);
-        p[1] = SP_U64(last);
-        if (delta) {
-            p[2] = SP_STR(lt.base_from);
+    /* The certificates, then the tombstones of deleted revoked ones. */
+    for (int gone = 0; gone < 2; gone++) {
+        last = 0;
+        for (;;) {
+            p[0] = SP_U64(id);
+            p[1] = SP_U64(last);
+            p[2] = SP_STR(delta ? lt.base_from : lt.now);
             p[3] = SP_STR(lt.base_from);
-            err = store_query(db, &page, sql_delta_page, p, 4, &rows);
-        } else {
-            p[2] = SP_STR(lt.now);
-            err = store_query(db, &page, sql_full_page, p, 3, &rows);
+            if (gone)
+                err = store_query(db, &page,
+                                  delta ? sql_delta_gone : sql_full_gone, p, 3,
+                                  &rows);
+            else if (delta)
+                err = store_query(db, &page, sql_delta_page, p, 4, &rows);
+            else
+                err = store_query(db, &page, sql_full_page, p, 3, &rows);
+            if (err == CW_OK)
+                err = add_page(c, &rows, &last, &count);
+            arena_reset(&page);
+            if (err != CW_OK)
+                goto out;
+            if (rows.nrows < CRL_PAGE)
+                break;
         }
-        if (err == CW_OK)
-            err = add_page(c, &rows, &last, &count);
-        arena_reset(&page);
-        if (err != CW_OK)
-            goto out;
-        if (rows.nrows < CRL_PAGE)
-            break;
     }
     err = pki_crl_tbs(c, &tbs, &tbs_len);
     if (err == CW_OK)
@@ -805,6 +824,10 @@ static const char sql_due[] =
     "AND c.key_wrapped IS NOT NULL AND c.cert_der IS NOT NULL "
     "ORDER BY c.id LIMIT 10000";
 
+static const char sql_gone_purge[] =
+    "DELETE FROM revoked_deleted WHERE not_after < UTC_TIMESTAMP() "
+    "- INTERVAL 1 DAY";
+
 enum cw_err
 ca_crl_regen_due(struct store *db, const struct cw_config *cfg,
                  char *detail, size_t detail_len)
@@ -818,7 +841,9 @@ ca_crl_regen_due(struct store *db, const struct cw_config *cfg,
     enum cw_err       err;
 
     arena_init(&a);
-    err = store_query(db, &a, sql_due, NULL, 0, &rows);
+    err = store_exec(db, sql_gone_purge, NULL, 0, NULL, NULL);
+    if (err == CW_OK)
+        err = store_query(db, &a, sql_due, NULL, 0, &rows);
     for (size_t r = 0; err == CW_OK && r < rows.nrows; r++) {
         uint64_t    id = store_cell_u64(&rows, r, 0);
         enum cw_err e = CW_OK;

@@ -290,6 +290,11 @@ static const char sql_cert_status[] =
     "FROM certificates WHERE ca_id = ? AND serial = ? "
     "AND status IN ('valid', 'revoked')";
 
+static const char sql_gone_status[] =
+    "SELECT DATE_FORMAT(revoked_at, '%Y-%m-%d %H:%i:%s'), "
+    "COALESCE(revocation_reason, '') FROM revoked_deleted "
+    "WHERE ca_id = ? AND serial = ?";
+
 static enum cw_err
 status_load(struct store *db, struct arena *a, uint64_t ca_id,
             const uint8_t *serial, size_t serial_len, struct ocsp_status *st)
@@ -312,6 +317,19 @@ status_load(struct store *db, struct arena *a, uint64_t ca_id,
     p[0] = SP_U64(ca_id);
     p[1] = SP_STR(hex);
     err = store_query(db, a, sql_cert_status, p, 2, &rows);
+    if (err == CW_OK && rows.nrows == 0) {
+        /* Deleted while revoked and not expired: still revoked (RFC 6960
+         * 2.2), signed each time (there is no row to store it for). */
+        err = store_query(db, a, sql_gone_status, p, 2, &rows);
+        if (err != CW_OK || rows.nrows != 1)
+            return err;
+        st->status = V_OCSP_CERTSTATUS_REVOKED;
+        st->revoked_at = ca_parse_sql_time(store_cell_str(&rows, 0, 0));
+        st->reason = store_cell_str(&rows, 0, 1)[0]
+                         ? ca_reason_code(store_cell_str(&rows, 0, 1))
+                         : -1;
+        return CW_OK;
+    }
     if (err != CW_OK || rows.nrows != 1)
         return err;
     st->cert_id = store_cell_u64(&rows, 0, 0);

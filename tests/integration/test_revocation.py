@@ -545,3 +545,23 @@ def test_offline_ca_uploads_its_crl(base_url, admin, pki, tmp):
     assert r.status_code == 400 and "signature" in r.text, idn.describe(r)
     r = admin.post(f"{CAS}/{ca['id']}/crl/upload", json={"crl": "not a crl"})
     assert r.status_code == 400, idn.describe(r)
+
+
+def test_deleted_revoked_certificate_stays_revoked(base_url, admin, cw, pki):
+    """Deleting a revoked certificate that has not expired keeps it on the
+    CRL and OCSP keeps answering revoked (RFC 5280 3.3)."""
+    leaf = pk.issue(admin, pki["inter"]["id"], cn="gone.example.com")
+    serial = pk.cert(leaf["pem"]).serial_number
+    revoke(admin, leaf["id"], "affiliationChanged")
+    r = admin.delete(f"{CERTS}/{leaf['id']}")
+    assert r.status_code in (200, 204), idn.describe(r)
+    assert int(cw.scalar(f"SELECT COUNT(*) FROM certificates WHERE id = {leaf['id']}")) == 0
+    resp = ocsp.load_der_ocsp_response(_post_for(base_url, leaf["pem"], pki["inter"]["pem"]))
+    assert resp.certificate_status == ocsp.OCSPCertStatus.REVOKED
+    assert resp.revocation_reason == x509.ReasonFlags.affiliation_changed
+    idn.data(admin.post(f"{CAS}/{pki['inter']['id']}/crl", json={}))
+    crl = x509.load_der_x509_crl(fetch_crl(base_url, pki["inter"]["slug"]).content)
+    entry = crl.get_revoked_certificate_by_serial_number(serial)
+    assert entry is not None
+    assert entry.extensions.get_extension_for_class(x509.CRLReason).value.reason == \
+        x509.ReasonFlags.affiliation_changed
