@@ -64,6 +64,13 @@ time_t ca_parse_sql_time(const char *s);
 /* The URL of ca's delta CRL (its crl_url with "-delta" before ".crl"). */
 const char *ca_delta_url(struct arena *a, const struct cw_config *cfg,
                          const struct ca_row *ca);
+/* The node's shared cache of OCSP answers (ocsp_cache.c); get returns 1
+ * on a hit. Without ca_ocsp_cache_init() (cron, CLI) nothing is cached. */
+int ca_ocsp_cache_get(const uint8_t *key, size_t key_len, struct buf *out,
+                      time_t *next_update);
+void ca_ocsp_cache_put(const uint8_t *key, size_t key_len, const uint8_t *der,
+                       size_t der_len, time_t next_update);
+void ca_ocsp_cache_invalidate(void);
 void ca_slugify(const char *name, char *out, size_t n);
 /* A time as SQL DATETIME text "YYYY-MM-DD HH:MM:SS" (UTC, arena). */
 const char *ca_sql_time(struct arena *a, time_t t);

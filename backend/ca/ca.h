@@ -331,6 +331,9 @@ enum cw_err ca_ocsp_answer(struct store *db, const struct cw_config *cfg,
                            const uint8_t *req, size_t len, struct buf *out,
                            long *max_age);
 
+/* Map the node's OCSP answer cache (the master, before forking). */
+void ca_ocsp_cache_init(void);
+
 /* cron tasks */
 enum cw_err ca_crl_regen_due(struct store *db, const struct cw_config *cfg,
                              char *detail, size_t detail_len);

@@ -989,6 +989,7 @@ ca_cert_revoke(struct store *db, uint64_t id, const char *reason,
         return CW_E_BADREQ;
     }
     err = store_tx(db, revoke_body, &rt);
+    ca_ocsp_cache_invalidate();   /* after the commit (ca_revocation_touch) */
     if (err != CW_E_CONFLICT)
         return err;
     arena_init(&a);
@@ -1172,6 +1173,8 @@ ca_cert_release(struct store *db, uint64_t id,
 {
     struct change_tx ct = { id, 0, ev, why };
     enum cw_err      err = store_tx(db, change_body, &ct);
+
+    ca_ocsp_cache_invalidate();   /* after the commit (ca_revocation_touch) */
 
     if (err == CW_E_CONFLICT) {
         struct arena       a;

@@ -102,6 +102,9 @@ ca_revocation_touch(struct store *db, uint64_t cert_id)
     struct store_param p[1] = { SP_U64(cert_id) };
     enum cw_err        err;
 
+    /* Here and again after the commit (ca_revocation_done): a worker that
+     * read the old status in between cached it under the old generation. */
+    ca_ocsp_cache_invalidate();
     err = store_exec(db, sql_touch, p, 1, NULL, NULL);
     if (err == CW_OK)
         err = store_exec(db, sql_ocsp_forget, p, 1, NULL, NULL);
@@ -682,6 +685,7 @@ ca_crl_settings_put(struct store *db, uint64_t id, unsigned crl_days,
 {
     struct settings_tx st = { id, crl_days, delta_hours, ocsp_hours,
                               ocsp_signer, ev };
+    enum cw_err        err;
 
     if (crl_days < 1 || crl_days > 366) {
         ca_why_set(why, "crl_days", "crl_days must be 1 to 366");
@@ -701,7 +705,9 @@ ca_crl_settings_put(struct store *db, uint64_t id, unsigned crl_days,
         ca_why_set(why, "ocsp_signer", "ocsp_signer must be ca or delegated");
         return CW_E_BADREQ;
     }
-    return store_tx(db, settings_body, &st);
+    err = store_tx(db, settings_body, &st);
+    ca_ocsp_cache_invalidate();
+    return err;
 }
 
 /* ---- an externally signed CRL (offline CAs) --------------------------- */

@@ -446,6 +446,10 @@ ca_ocsp_answer(struct store *db, const struct cw_config *cfg,
     cacheable = req.nids == 1 && !req.has_nonce && req.ids[0].serial_len > 0;
     if (cacheable) {
         key_len = certid_key(&req.ids[0], key);
+        if (ca_ocsp_cache_get(key, key_len, out, &next) && next > now + 60) {
+            *max_age = (long)(next - now);
+            goto out;
+        }
         p[0] = SP_BLOB(key, key_len);
         err = store_query(db, &a, sql_cached, p, 1, &rows);
         if (err != CW_OK)
@@ -454,6 +458,9 @@ ca_ocsp_answer(struct store *db, const struct cw_config *cfg,
             buf_reset(out);
             err = buf_append(out, rows.cells[0].p, rows.cells[0].len);
             *max_age = (long)store_cell_i64(&rows, 0, 1);
+            if (err == CW_OK)
+                ca_ocsp_cache_put(key, key_len, out->p, out->len,
+                                  now + *max_age);
             goto out;
         }
     }
@@ -506,6 +513,8 @@ ca_ocsp_answer(struct store *db, const struct cw_config *cfg,
         if (response_store(db, &a, key, key_len, req.ids[0].hash_nid, &st[0],
                            now, next, out) != CW_OK)
             log_warn("OCSP: response not stored");
+        else
+            ca_ocsp_cache_put(key, key_len, out->p, out->len, next);
         *max_age = (long)(next - now);
     }
 out:

@@ -291,5 +291,7 @@ ca_revoke(struct store *db, uint64_t id, const char *reason,
     arena_reset(&a);
     if (err != CW_OK)
         return err;
-    return store_tx(db, revoke_ca_body, &rt);
+    err = store_tx(db, revoke_ca_body, &rt);
+    ca_ocsp_cache_invalidate();   /* after the commit (ca_revocation_touch) */
+    return err;
 }

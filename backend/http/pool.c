@@ -31,6 +31,7 @@
 #include <mysql.h>
 
 #include "auth/ratelimit.h"
+#include "ca/ca.h"
 #include "http/http.h"
 #include "http/worker.h"
 #include "store/store.h"
@@ -483,6 +484,7 @@ http_serve(const struct cw_config *cfg, char *const argv[])
 
     /* Shared by every worker of this node: mapped before any fork. */
     auth_ratelimit_init();
+    ca_ocsp_cache_init();
     /* spawn-fcgi, mod_fcgid, systemd StandardInput=socket: fd 0. */
     if (inh == NULL && fd_is_listening(0)) {
         log_notice("listening socket inherited on fd 0: single worker");
