@@ -316,6 +316,10 @@ def test_bad_ocsp_input(base_url, pki, cw):
     good = ocsp.OCSPRequestBuilder().add_certificate(
         pk.cert(pki["good"]["pem"]), pk.cert(pki["inter"]["pem"]), hashes.SHA1()).build() \
         .public_bytes(serialization.Encoding.DER)
+    # A request the test's encoder builds with one CertID is answered (the
+    # encoder is right); its answer is stored before counting.
+    assert _status_of(_raw(base_url, _request_with(1, good)).content) == \
+        ocsp.OCSPResponseStatus.SUCCESSFUL
     before = int(cw.scalar("SELECT COUNT(*) FROM ocsp_responses"))
     malformed = ocsp.OCSPResponseStatus.MALFORMED_REQUEST
     for body in (b"", b"garbage", good[:-3], good + b"\x00", b"\x30\x80\x00\x00",
@@ -323,9 +327,6 @@ def test_bad_ocsp_input(base_url, pki, cw):
         r = _raw(base_url, body)
         assert r.status_code == 200 and r.headers["Content-Type"] == OCSP_RESP, r.text
         assert _status_of(r.content) == malformed, body[:20]
-    # A request the parser rebuilds with one CertID is fine (the builder is right).
-    assert _status_of(_raw(base_url, _request_with(1, good)).content) == \
-        ocsp.OCSPResponseStatus.SUCCESSFUL
     # MD5 CertID: an algorithm we do not answer for.
     md5 = _request_md5(pki)
     assert _status_of(_raw(base_url, md5).content) == malformed
@@ -479,6 +480,7 @@ def test_delta_crl(base_url, admin, cw, pki, tmp):
 
 def test_crl_regenerated_on_fetch_and_aia(base_url, admin, cw, pki):
     ca = pki["inter"]
+    idn.data(admin.post(f"{CAS}/{ca['id']}/crl", json={}))
     cw.sql(f"UPDATE crls SET next_update = UTC_TIMESTAMP() - INTERVAL 1 HOUR "
            f"WHERE ca_id = {ca['id']}")
     before = int(cw.scalar(f"SELECT MAX(number) FROM crls WHERE ca_id = {ca['id']}"))
@@ -565,3 +567,27 @@ def test_deleted_revoked_certificate_stays_revoked(base_url, admin, cw, pki):
     assert entry is not None
     assert entry.extensions.get_extension_for_class(x509.CRLReason).value.reason == \
         x509.ReasonFlags.affiliation_changed
+
+
+def test_one_generator_per_ca(base_url, admin, cw, pki):
+    """While another generator holds the CA's lease (on any node), a
+    regeneration is refused with 503 + Retry-After and /cdp serves the
+    previous CRL, even an expired one."""
+    ca = pki["inter"]
+    idn.data(admin.post(f"{CAS}/{ca['id']}/crl", json={}))
+    prev = fetch_crl(base_url, ca["slug"]).content
+    cw.sql(f"UPDATE cas SET crl_lock_until = UTC_TIMESTAMP(6) + INTERVAL 1 HOUR "
+           f"WHERE id = {ca['id']}")
+    try:
+        r = admin.post(f"{CAS}/{ca['id']}/crl", json={})
+        assert r.status_code == 503 and r.headers.get("Retry-After") == "5", idn.describe(r)
+        cw.sql(f"UPDATE crls SET next_update = UTC_TIMESTAMP() - INTERVAL 1 MINUTE "
+               f"WHERE ca_id = {ca['id']}")
+        r = requests.get(f"{base_url}/cdp/{ca['slug']}.crl", timeout=20)
+        assert r.status_code == 200 and r.content == prev
+        assert "max-age=0" in r.headers["Cache-Control"]
+    finally:
+        cw.sql(f"UPDATE cas SET crl_lock_until = '1970-01-02' WHERE id = {ca['id']}")
+    # Released: the expired CRL is replaced on the next fetch.
+    r = requests.get(f"{base_url}/cdp/{ca['slug']}.crl", timeout=20)
+    assert r.status_code == 200 and r.content != prev
