@@ -78,6 +78,7 @@
 /* Revocation services (protocols/ocsp, protocols/crl, ca/crl.c) */
 #define LIM_OCSP_REQ        (16u * 1024)   /* an OCSP request, DER (POST)   */
 #define LIM_OCSP_CERTIDS    32      /* CertIDs in one OCSP request           */
+#define LIM_OCSP_NONCE      128     /* nonce octets (RFC 9654: 1..128)       */
 #define LIM_OCSP_RESP       (32u * 1024)   /* one signed OCSP response      */
 #define LIM_CRL_UPLOAD      (1024u * 1024) /* an uploaded CRL (offline CAs)  */
 #define LIM_CRL_ENTRIES     5000000 /* revoked entries one CRL may list      */

@@ -247,7 +247,7 @@ buf_der_ext(struct buf *b, const uint8_t *oid, size_t oid_len, int critical,
 /* DistributionPoint.distributionPoint [0] { fullName [0] { URI } }, the
  * part the IDP (5.2.5) and freshestCRL (5.2.6, as CRLDistributionPoints,
  * 4.2.1.13) have in common. The module uses implicit tags, but a tag on
- * the DistributionPointName CHOICE is explicit (X.680 31.2.7). */
+ * a CHOICE is always explicit (X.680), hence [0] wrapping [0]. */
 static enum cw_err
 buf_der_dp_name(struct buf *b, const char *url, size_t u)
 {

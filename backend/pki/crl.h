@@ -2,7 +2,7 @@
  * crl.h: a streaming encoder of X.509 v2 CRLs (RFC 5280 section 5). A CA
  * may list millions of revoked certificates, so entries are not built as
  * X509_REVOKED objects (hundreds of bytes of heap each) but encoded as DER
- * straight into one buffer, about 40 octets each; the TBSCertList is
+ * straight into one buffer, 20 to 82 octets each; the TBSCertList is
  * assembled once at the end, when the length of its outer SEQUENCE is
  * known. The signature is made elsewhere (pki_sign_bytes() in the signer)
  * over the bytes pki_crl_tbs() returns.
@@ -28,6 +28,7 @@
  * base that is not below the CRL number, freshestCRL on a delta CRL, a
  * malformed URL); CW_E_TOOLARGE past LIM_CRL_ENTRIES entries or a full
  * output buffer; CW_E_POLICY for an issuer whose keyUsage lacks cRLSign;
+ * CW_E_BADCERT for an issuer certificate whose key cannot be read;
  * CW_E_BADKEY for an issuer key we do not sign with; CW_E_CRYPTO when the
  * signature does not verify with the issuer's key; CW_E_INTERNAL for
  * adding after pki_crl_tbs().

@@ -5,13 +5,11 @@
  */
 #include "config.h"
 
-#include <limits.h>
 #include <string.h>
 
 #include <openssl/bn.h>
 #include <openssl/err.h>
 #include <openssl/sha.h>
-#include <openssl/x509v3.h>
 
 #include "cw_limits.h"
 #include "pki/ocsp.h"
@@ -78,7 +76,7 @@ ocsp_id_get(OCSP_CERTID *cid, struct pki_ocsp_id *id)
 }
 
 /* The nonce extension, if present: exactly once, an OCTET STRING of
- * 1..PKI_OCSP_NONCE_MAX octets inside extnValue (RFC 9654). */
+ * 1..LIM_OCSP_NONCE octets inside extnValue (RFC 9654). */
 static enum cw_err
 ocsp_nonce_check(OCSP_REQUEST *req, int *has_nonce)
 {
@@ -114,7 +112,7 @@ ocsp_nonce_check(OCSP_REQUEST *req, int *has_nonce)
         goto out;
     }
     n = ASN1_STRING_length(nonce);
-    if (n < 1 || n > PKI_OCSP_NONCE_MAX) {
+    if (n < 1 || n > LIM_OCSP_NONCE) {
         log_info("OCSP nonce of %d octets", n);
         goto out;
     }

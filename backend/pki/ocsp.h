@@ -35,9 +35,6 @@
 
 /* The longest hash a CertID may carry (SHA-512). */
 #define PKI_OCSP_HASH_MAX 64
-/* Nonce lengths accepted: RFC 9654, which obsoletes RFC 8954 (1..32),
- * allows 1..128 octets and has responders refuse the rest. */
-#define PKI_OCSP_NONCE_MAX 128
 
 struct pki_ocsp_id {
     int          hash_nid;              /* NID_sha1 or NID_sha256; 0:
@@ -65,9 +62,10 @@ struct pki_ocsp_req {
  * most LIM_OCSP_REQ octets, 1..LIM_OCSP_CERTIDS CertIDs (more:
  * CW_E_TOOLARGE), issuerNameHash and issuerKeyHash of equal length and of
  * the algorithm's length for SHA-1 and SHA-256. A nonce
- * (id-pkix-ocsp-nonce, RFC 9654: an OCTET STRING of 1..PKI_OCSP_NONCE_MAX
- * octets inside extnValue) is noted; a malformed, wrong-sized or repeated
- * one is CW_E_BADREQ, as RFC 9654 has responders answer malformedRequest.
+ * (id-pkix-ocsp-nonce: an OCTET STRING of 1..LIM_OCSP_NONCE octets inside
+ * extnValue; RFC 9654, which obsoletes RFC 8954 and its 1..32, allows up
+ * to 128) is noted; a malformed, wrong-sized or repeated one is
+ * CW_E_BADREQ, as RFC 9654 has responders answer malformedRequest.
  * *out is written on success only. */
 enum cw_err pki_ocsp_req_parse(const uint8_t *der, size_t len,
                                struct pki_ocsp_req *out)

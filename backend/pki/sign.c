@@ -222,10 +222,10 @@ pki_sig_algid(EVP_PKEY *pub, struct buf *der)
 static enum cw_err
 ocsp_signer_delegated(OCSP_BASICRESP *bs, X509 *signer, int *delegated)
 {
-    OCSP_CERTID *mine[2] = { NULL, NULL };
+    OCSP_CERTID  *mine[2] = { NULL, NULL };
     const EVP_MD *mds[2];
-    int          n;
-    enum cw_err  err = CW_E_CRYPTO;
+    int           n;
+    enum cw_err   err = CW_E_CRYPTO;
 
     mds[0] = EVP_sha1();
     mds[1] = EVP_sha256();
