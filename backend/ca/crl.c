@@ -277,7 +277,11 @@ add_page(struct pki_crl *c, const struct store_rows *rows, uint64_t *last,
         }
         e.serial = serial;
         e.revoked_at = ca_parse_sql_time(store_cell_str(rows, r, 2));
-        e.reason = reason[0] ? ca_reason_code(reason) : -1;
+        /* ca_reason_code() knows no removeFromCRL: it is no reason to
+         * revoke, only a delta CRL's note of a released hold (5.3.1). */
+        e.reason = strcmp(reason, "removeFromCRL") == 0
+                       ? PKI_CRL_REASON_REMOVE_FROM_CRL
+                       : reason[0] ? ca_reason_code(reason) : -1;
         if (e.reason == 0)
             e.reason = -1;   /* unspecified: omit the extension (5.3.1) */
         e.invalidity = ca_parse_sql_time(store_cell_str(rows, r, 4));

@@ -451,13 +451,17 @@ def test_delta_crl(base_url, admin, cw, pki, tmp):
     set_revocation(admin, ca["id"], crl_days=7, delta_hours=12)
     a = pk.issue(admin, ca["id"], cn="a.example.com")
     b = pk.issue(admin, ca["id"], cn="b.example.com")
+    h = pk.issue(admin, ca["id"], cn="h.example.com")
     revoke(admin, a["id"])
+    revoke(admin, h["id"], "certificateHold")
     cron(cw, "crl-regen")
     base = x509.load_der_x509_crl(fetch_crl(base_url, ca["slug"]).content)
     base_no = base.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number
     fresh = base.extensions.get_extension_for_class(x509.FreshestCRL).value
     assert fresh[0].full_name[0].value.endswith(f"/cdp/{ca['slug']}-delta.crl")
+    assert base.get_revoked_certificate_by_serial_number(pk.cert(h["pem"]).serial_number)
     revoke(admin, b["id"], "superseded")
+    idn.data(admin.post(f"{CERTS}/{h['id']}/release"))
     cron(cw, "crl-regen")
     delta = x509.load_der_x509_crl(fetch_crl(base_url, ca["slug"], delta=True).content)
     ind = delta.extensions.get_extension_for_class(x509.DeltaCRLIndicator).value.crl_number
@@ -465,6 +469,10 @@ def test_delta_crl(base_url, admin, cw, pki, tmp):
     assert delta.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number > base_no
     serials = {rc.serial_number for rc in delta}
     assert pk.cert(b["pem"]).serial_number in serials
+    # The released hold leaves through the delta (RFC 5280 5.3.1).
+    gone = delta.get_revoked_certificate_by_serial_number(pk.cert(h["pem"]).serial_number)
+    assert gone.extensions.get_extension_for_class(x509.CRLReason).value.reason == \
+        x509.ReasonFlags.remove_from_crl
     assert delta.is_signature_valid(pk.cert(ca["pem"]).public_key())
     # The base (still current) does not list b; base + delta do for openssl.
     assert base.get_revoked_certificate_by_serial_number(pk.cert(b["pem"]).serial_number) is None
@@ -516,6 +524,10 @@ def test_crl_api_permissions_and_settings(base_url, admin, pki):
         r = admin.put(f"{CAS}/{ca_id}/crl/settings", json=body)
         assert r.status_code == 400 and field in r.text, idn.describe(r)
     assert admin.get(f"{CAS}/999999/crl").status_code == 404
+    # removeFromCRL is a delta CRL's word, not a revocation reason.
+    leaf = pk.issue(admin, ca_id, cn="nope.example.com")
+    r = admin.post(f"{CERTS}/{leaf['id']}/revoke", json={"reason": "removeFromCRL"})
+    assert r.status_code == 400 and "reason" in r.text, idn.describe(r)
 
 
 def test_offline_ca_uploads_its_crl(base_url, admin, pki, tmp):
