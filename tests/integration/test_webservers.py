@@ -212,3 +212,54 @@ def test_params_tls_client_certificate(echo_web, tls):
     assert p.get("HTTPS") == "on", p
     assert not p.get("SSL_CLIENT_CERT"), p
     assert p.get("SSL_CLIENT_VERIFY", "NONE") == "NONE", p
+
+
+@pytest.fixture(scope="module")
+def ocsp_case(session_stack):
+    """A CA, a certificate of it and an OCSP request for it (SHA-1 and
+    SHA-256 CertIDs: their base64 differ, so '/' and '+' are likely)."""
+    import base64
+
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.x509 import ocsp
+
+    import identity as idn
+    import pki_helpers as pk
+
+    admin = idn.session_admin(session_stack)
+    ca = pk.create_ca(admin, name=pk.unique_name("Web OCSP CA"))
+    leaf = pk.issue(admin, ca["id"], cn="web-ocsp.example.com")
+    reqs = []
+    for algo in (hashes.SHA1(), hashes.SHA256()):
+        der = ocsp.OCSPRequestBuilder().add_certificate(
+            pk.cert(leaf["pem"]), pk.cert(ca["pem"]), algo).build() \
+            .public_bytes(serialization.Encoding.DER)
+        reqs.append((der, base64.b64encode(der).decode()))
+    return {"ca": ca, "reqs": reqs}
+
+
+def test_ocsp_and_crl_through_each_server(web, ocsp_case):
+    """RFC 6960 GET with the base64 percent-encoded and raw, POST, the CRL
+    and the AIA file: the same answers behind every server."""
+    from cryptography import x509
+    from cryptography.x509 import ocsp
+
+    for der, b64 in ocsp_case["reqs"]:
+        for path in ("/ocsp/" + urllib.parse.quote(b64, safe=""), "/ocsp/" + b64):
+            r = requests.get(web.url + path, timeout=20)
+            assert r.status_code == 200, (path, expect.describe(r))
+            resp = ocsp.load_der_ocsp_response(r.content)
+            assert resp.certificate_status == ocsp.OCSPCertStatus.GOOD, path
+            assert "max-age=" in r.headers.get("Cache-Control", "")
+        r = requests.post(web.url + "/ocsp", data=der, timeout=20,
+                          headers={"Content-Type": "application/ocsp-request"})
+        assert r.status_code == 200
+        assert ocsp.load_der_ocsp_response(r.content).certificate_status == \
+            ocsp.OCSPCertStatus.GOOD
+    slug = ocsp_case["ca"]["slug"]
+    r = requests.get(f"{web.url}/cdp/{slug}.crl", timeout=20)
+    assert r.status_code == 200 and r.headers["Content-Type"] == "application/pkix-crl"
+    x509.load_der_x509_crl(r.content)
+    r = requests.get(f"{web.url}/ca/{slug}.cer", timeout=20)
+    assert r.status_code == 200
+    x509.load_der_x509_certificate(r.content)
