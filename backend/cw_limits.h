@@ -19,7 +19,8 @@
 #define LIM_BODY_JSON       (64u * 1024)   /* ordinary REST JSON bodies     */
 #define LIM_BODY_MAX        (2u * 1024 * 1024) /* no route takes more      */
 #define LIM_BODY_CHAIN      (256u * 1024)  /* a PEM certificate chain    */
-#define LIM_RESP_BODY       (64u * 1024 * 1024) /* a buffered response      */
+#define LIM_RESP_BODY       (256u * 1024 * 1024) /* a buffered response: the */
+                                                 /* largest CRL we serve      */
 #define LIM_RESP_HEADERS    16      /* extra response headers                */
 #define LIM_REQUEST_ID      32      /* request id characters                 */
 
@@ -81,6 +82,8 @@
 #define LIM_OCSP_NONCE      128     /* nonce octets (RFC 9654: 1..128)       */
 #define LIM_OCSP_RESP       (32u * 1024)   /* one signed OCSP response      */
 #define LIM_CRL_UPLOAD      (1024u * 1024) /* an uploaded CRL (offline CAs)  */
-#define LIM_CRL_ENTRIES     5000000 /* revoked entries one CRL may list      */
+#define LIM_CRL_ENTRIES     3000000 /* revoked entries one CRL may list (at  */
+                                    /* most ~85 octets each: under LIM_CRL_DER) */
+#define LIM_CRL_DER         (256u * 1024 * 1024) /* one CRL, DER           */
 
 #endif /* CW_LIMITS_H */

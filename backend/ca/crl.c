@@ -325,7 +325,7 @@ ca_crl_generate(struct store *db, const struct cw_config *cfg, uint64_t id,
     arena_init(&a);
     arena_init(&page);
     buf_init(&sig, 2048);
-    buf_init(&der, LIM_RESP_BODY);
+    buf_init(&der, LIM_CRL_DER);
     err = ca_row_load(db, cfg, &a, id, &ca);
     if (err != CW_OK)
         goto out;
@@ -431,6 +431,14 @@ ca_crl_generate(struct store *db, const struct cw_config *cfg, uint64_t id,
                  (unsigned long long)lt.number, (unsigned long long)count);
     }
 out:
+    if (err == CW_E_TOOLARGE) {
+        /* Ours, not the client's: say so instead of a 413. */
+        ca_why_set(why, "", "the CRL would be larger than certward builds "
+                   "(%u entries, %u MiB)", (unsigned)LIM_CRL_ENTRIES,
+                   (unsigned)(LIM_CRL_DER >> 20));
+        log_err("CA %llu: %s", (unsigned long long)id, why->msg);
+        err = CW_E_CONFLICT;
+    }
     if (leased) {
         p[0] = SP_U64(id);
         if (store_exec(db, sql_unlease, p, 1, NULL, NULL) != CW_OK)
