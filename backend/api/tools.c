@@ -26,6 +26,7 @@
 #include <openssl/x509v3.h>
 
 #include "api/api.h"
+#include "util/sp.h"
 #include "cw_limits.h"
 #include "pki/cert.h"
 #include "pki/csr.h"
@@ -90,22 +91,6 @@ why_set(struct decode_why *why, enum cw_err err, const char *msg)
     return err;
 }
 
-static int
-b64_value(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
-    return -1;
-}
-
 /* Strict base64 (RFC 4648 section 4) with line breaks and blanks ignored:
  * only the alphabet, padding only at the end, whole quanta. The output
  * comes from the arena. */
@@ -131,7 +116,7 @@ b64_decode(struct arena *a, const char *p, size_t len, uint8_t **out,
             nchar++;
             continue;
         }
-        v = b64_value(c);
+        v = sp_b64val(c);
         if (v < 0 || pad > 0)
             return CW_E_BADREQ;
         acc = acc << 6 | (uint32_t)v;

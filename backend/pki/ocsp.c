@@ -14,6 +14,7 @@
 #include "cw_limits.h"
 #include "pki/ocsp.h"
 #include "pki/pki-int.h"
+#include "util/sp.h"
 #include "util/log.h"
 #include "util/mem.h"
 
@@ -182,22 +183,6 @@ pki_ocsp_req_free(struct pki_ocsp_req *r)
     memset(r, 0, sizeof(*r));
 }
 
-static int
-b64_val(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
-    return -1;
-}
-
 enum cw_err
 pki_ocsp_b64_decode(const char *s, size_t len, struct buf *out)
 {
@@ -229,7 +214,7 @@ pki_ocsp_b64_decode(const char *s, size_t len, struct buf *out)
     if (err != CW_OK)
         return err;
     for (size_t i = 0; i < n; i++) {
-        int v = b64_val((unsigned char)s[i]);
+        int v = sp_b64val((unsigned char)s[i]);
 
         if (v < 0)
             return CW_E_BADREQ;     /* out->len unchanged */

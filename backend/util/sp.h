@@ -19,6 +19,8 @@ enum cw_err sp_bool(const char *s, size_t len, int *out);
 enum cw_err sp_octal(const char *s, size_t len, unsigned max, unsigned *out);
 /* Lower-case hex of n bytes into out (2n+1 bytes). */
 void sp_hex_encode(const uint8_t *p, size_t n, char *out);
+/* Value of one base64 character (RFC 4648 section 4 alphabet), or -1. */
+int sp_b64val(int c);
 /* Value of one hex digit, or -1. */
 int sp_hexval(int c);
 /* Exactly 2n hex digits (either case) into n bytes. */
