@@ -14,9 +14,9 @@
 #include "cw_limits.h"
 #include "pki/ocsp.h"
 #include "pki/pki-int.h"
-#include "util/sp.h"
 #include "util/log.h"
 #include "util/mem.h"
+#include "util/sp.h"
 
 /* Base64 text of LIM_OCSP_REQ octets, padded. */
 #define OCSP_B64_MAX (4 * ((LIM_OCSP_REQ + 2) / 3))
