@@ -866,6 +866,8 @@ ca_crl_regen_due(struct store *db, const struct cw_config *cfg,
         uint64_t    id = store_cell_u64(&rows, r, 0);
         enum cw_err e = CW_OK;
 
+        memset(&why, 0, sizeof(why));
+
         if (store_cell_u64(&rows, r, 1) == 1) {
             e = ca_crl_generate(db, cfg, id, 0, NULL, NULL, &why);
             full += e == CW_OK;
