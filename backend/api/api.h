@@ -56,6 +56,12 @@ enum cw_err api_time_param(struct http_req *req, const char *name,
 enum cw_err api_time_text(struct http_req *req, const char *name,
                           const char *v, char out[32]);
 struct ca_why;
+struct store_audit_event;
+/* The start of a change to resource {id}: the path id, the JSON body
+ * checked against fields, and the request's audit event. */
+enum cw_err api_id_json(struct http_req *req, const struct jsonx_field *fields,
+                        size_t nfields, uint64_t *id, json_t **body,
+                        struct store_audit_event *ev);
 /* Answer a refusal of ca/ with its field and reason. */
 enum cw_err api_ca_fail(struct http_req *req, enum cw_err err,
                         const struct ca_why *why);

@@ -247,14 +247,10 @@ cas_install(struct http_req *req, struct http_resp *resp)
     uint64_t                 id;
     enum cw_err              err;
 
-    err = http_req_path_u64(req, "id", &id);
-    if (err != CW_OK)
-        return err;
-    err = http_req_json(req, fields, 1, &body);
+    err = api_id_json(req, fields, 1, &id, &body, &ev);
     if (err != CW_OK)
         return err;
     text = jsonx_str(body, "certificate");
-    auth_audit_event(req, &ev);
     err = ca_external_install(req->db, req->cfg, id, text, strlen(text), &ev,
                               &why);
     if (err == CW_E_NOTFOUND && why.msg[0] == '\0')
@@ -317,14 +313,10 @@ cas_offline(struct http_req *req, struct http_resp *resp)
     uint64_t                 id;
     enum cw_err              err;
 
-    err = http_req_path_u64(req, "id", &id);
-    if (err != CW_OK)
-        return err;
-    err = http_req_json(req, fields, 2, &body);
+    err = api_id_json(req, fields, 2, &id, &body, &ev);
     if (err != CW_OK)
         return err;
     buf_init(&pem, 65536);
-    auth_audit_event(req, &ev);
     err = ca_offline(req->db, req->cfg, id, jsonx_str(body, "mode"),
                      jsonx_str(body, "password"), &ev, &pem, &why);
     if (err == CW_OK)
@@ -358,14 +350,10 @@ cas_restore(struct http_req *req, struct http_resp *resp)
     uint64_t                 id;
     enum cw_err              err;
 
-    err = http_req_path_u64(req, "id", &id);
-    if (err != CW_OK)
-        return err;
-    err = http_req_json(req, fields, 2, &body);
+    err = api_id_json(req, fields, 2, &id, &body, &ev);
     if (err != CW_OK)
         return err;
     pem = jsonx_str(body, "key_pem");
-    auth_audit_event(req, &ev);
     err = ca_restore(req->db, req->cfg, id, jsonx_str(body, "password"),
                      (const uint8_t *)pem, pem ? strlen(pem) : 0, &ev, &why);
     if (err == CW_E_NOTFOUND && why.msg[0] == '\0')
@@ -391,13 +379,9 @@ cas_revoke(struct http_req *req, struct http_resp *resp)
     uint64_t                 id;
     enum cw_err              err;
 
-    err = http_req_path_u64(req, "id", &id);
+    err = api_id_json(req, fields, 1, &id, &body, &ev);
     if (err != CW_OK)
         return err;
-    err = http_req_json(req, fields, 1, &body);
-    if (err != CW_OK)
-        return err;
-    auth_audit_event(req, &ev);
     err = ca_revoke(req->db, id, jsonx_str(body, "reason"), &ev, &why);
     if (err == CW_E_NOTFOUND && why.msg[0] == '\0')
         return http_fail(req, err, NULL, "no such CA");

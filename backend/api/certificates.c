@@ -167,10 +167,7 @@ certs_export_post(struct http_req *req, struct http_resp *resp)
     uint64_t                 id;
     enum cw_err              err;
 
-    err = http_req_path_u64(req, "id", &id);
-    if (err != CW_OK)
-        return err;
-    err = http_req_json(req, fields, 2, &body);
+    err = api_id_json(req, fields, 2, &id, &body, &ev);
     if (err != CW_OK)
         return err;
     fmt = jsonx_str(body, "format");
@@ -182,7 +179,6 @@ certs_export_post(struct http_req *req, struct http_resp *resp)
         return http_fail(req, CW_E_BADREQ, "password",
                          "the export password needs at least 8 "
                          "characters");
-    auth_audit_event(req, &ev);
     err = ca_cert_export_key(req->db, req->cfg, req->arena, id, fmt, pw,
                              &ev, &resp->body);
     if (err == CW_E_NOTFOUND)
@@ -220,10 +216,7 @@ certs_revoke(struct http_req *req, struct http_resp *resp)
     uint64_t                 id;
     enum cw_err              err;
 
-    err = http_req_path_u64(req, "id", &id);
-    if (err != CW_OK)
-        return err;
-    err = http_req_json(req, fields, 2, &body);
+    err = api_id_json(req, fields, 2, &id, &body, &ev);
     if (err != CW_OK)
         return err;
     d = jsonx_str(body, "invalidity_date");
@@ -232,7 +225,6 @@ certs_revoke(struct http_req *req, struct http_resp *resp)
         if (err != CW_OK)
             return err;
     }
-    auth_audit_event(req, &ev);
     err = ca_cert_revoke(req->db, id, jsonx_str(body, "reason"), inv, &ev,
                          &why);
     if (err != CW_OK)

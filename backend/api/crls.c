@@ -88,13 +88,9 @@ crl_settings_put(struct http_req *req, struct http_resp *resp)
     uint64_t                 id;
     enum cw_err              err;
 
-    err = http_req_path_u64(req, "id", &id);
+    err = api_id_json(req, fields, 4, &id, &body, &ev);
     if (err != CW_OK)
         return err;
-    err = http_req_json(req, fields, 4, &body);
-    if (err != CW_OK)
-        return err;
-    auth_audit_event(req, &ev);
     err = ca_crl_settings_put(
         req->db, id,
         (unsigned)json_integer_value(json_object_get(body, "crl_days")),
@@ -121,14 +117,10 @@ crl_upload(struct http_req *req, struct http_resp *resp)
     uint64_t                 id;
     enum cw_err              err;
 
-    err = http_req_path_u64(req, "id", &id);
-    if (err != CW_OK)
-        return err;
-    err = http_req_json(req, fields, 1, &body);
+    err = api_id_json(req, fields, 1, &id, &body, &ev);
     if (err != CW_OK)
         return err;
     crl = jsonx_str(body, "crl");
-    auth_audit_event(req, &ev);
     err = ca_crl_upload(req->db, req->cfg, id, (const uint8_t *)crl,
                         strlen(crl), &ev, &why);
     if (err == CW_E_NOTFOUND && why.msg[0] == '\0')

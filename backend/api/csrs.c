@@ -138,13 +138,9 @@ csrs_sign(struct http_req *req, struct http_resp *resp)
     uint64_t                 cert_id = 0;
     enum cw_err              err;
 
-    err = http_req_path_u64(req, "id", &id);
+    err = api_id_json(req, fields, 3, &id, &body, &ev);
     if (err != CW_OK)
         return err;
-    err = http_req_json(req, fields, 3, &body);
-    if (err != CW_OK)
-        return err;
-    auth_audit_event(req, &ev);
     err = ca_csr_sign(req->db, req->cfg, id,
                       (uint64_t)json_integer_value(
                           json_object_get(body, "ca_id")),
