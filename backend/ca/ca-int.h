@@ -71,6 +71,10 @@ int ca_ocsp_cache_get(const uint8_t *key, size_t key_len, struct buf *out,
 void ca_ocsp_cache_put(const uint8_t *key, size_t key_len, const uint8_t *der,
                        size_t der_len, time_t next_update);
 void ca_ocsp_cache_invalidate(void);
+/* Run fn (a transaction inserting a CA row with slug) with the slug of
+ * name, then "name-2", "name-3"... while the slug is taken. */
+enum cw_err ca_tx_unique_slug(struct store *db, const char *name, char *slug,
+                              size_t n, store_tx_fn fn, void *arg);
 void ca_slugify(const char *name, char *out, size_t n);
 /* A time as SQL DATETIME text "YYYY-MM-DD HH:MM:SS" (UTC, arena). */
 const char *ca_sql_time(struct arena *a, time_t t);

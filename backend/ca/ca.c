@@ -306,6 +306,24 @@ ca_can_sign(const struct ca_row *ca, struct ca_why *why)
 }
 
 enum cw_err
+ca_tx_unique_slug(struct store *db, const char *name, char *slug, size_t n,
+                  store_tx_fn fn, void *arg)
+{
+    char        base[64];
+    enum cw_err err;
+
+    /* A slug is unique: try "name", "name-2", "name-3"... */
+    ca_slugify(name, base, sizeof(base));
+    snprintf(slug, n, "%s", base);
+    for (int k = 2;; k++) {
+        err = store_tx(db, fn, arg);
+        if (err != CW_E_CONFLICT || k > 50)
+            return err;
+        snprintf(slug, n, "%.48s-%d", base, k);
+    }
+}
+
+enum cw_err
 ca_audit(struct store *db, const struct store_audit_event *base,
          const char *action, const char *type, uint64_t id,
          const char *detail)
@@ -686,32 +704,10 @@ ca_create(struct store *db, const struct cw_config *cfg,
     err = pki_key_generate(kt, &key);
     if (err != CW_OK)
         goto out;
-    err = pki_serial_random(serial);
-    if (err != CW_OK)
-        goto out;
-    {
-        ASN1_INTEGER *ai = ASN1_INTEGER_new();
-        BIGNUM       *bn = BN_bin2bn(serial, PKI_SERIAL_LEN, NULL);
-
-        BN_to_ASN1_INTEGER(bn, ai);
-        pki_serial_hex(ai, t.serial_hex);
-        BN_free(bn);
-        ASN1_INTEGER_free(ai);
-    }
-    ca_slugify(in->name, t.slug, sizeof(t.slug));
-    /* A slug is unique: try "name", "name-2", "name-3"... */
-    for (int n = 2;; n++) {
-        err = store_tx(db, ca_reserve_body, &t);
-        if (err != CW_E_CONFLICT || n > 50)
-            break;
-        {
-            char base[64];
-
-            ca_slugify(in->name, base, sizeof(base));
-            snprintf(t.slug, sizeof(t.slug), "%.48s-%d", base, n);
-        }
-        pki_serial_random(serial);
-    }
+    err = pki_serial_random_hex(serial, t.serial_hex);
+    if (err == CW_OK)
+        err = ca_tx_unique_slug(db, in->name, t.slug, sizeof(t.slug),
+                                ca_reserve_body, &t);
     if (err != CW_OK)
         goto out;
     reserved = 1;

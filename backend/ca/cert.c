@@ -506,23 +506,14 @@ ca_issue(struct store *db, const struct cw_config *cfg,
         }
     }
 
-    err = pki_serial_random(serial);
-    if (err != CW_OK)
-        goto out;
     /* Reserve the serial: unique per CA by index; a collision (2^-159)
      * is retried with a fresh one. */
     for (int attempt = 0; attempt < 3; attempt++) {
-        ASN1_INTEGER *ai = ASN1_INTEGER_new();
-        BIGNUM       *bn = BN_bin2bn(serial, PKI_SERIAL_LEN, NULL);
-
-        BN_to_ASN1_INTEGER(bn, ai);
-        pki_serial_hex(ai, t.serial_hex);
-        BN_free(bn);
-        ASN1_INTEGER_free(ai);
-        err = store_tx(db, reserve_body, &t);
+        err = pki_serial_random_hex(serial, t.serial_hex);
+        if (err == CW_OK)
+            err = store_tx(db, reserve_body, &t);
         if (err != CW_E_CONFLICT)
             break;
-        pki_serial_random(serial);
     }
     if (err != CW_OK)
         goto out;

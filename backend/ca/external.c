@@ -140,18 +140,7 @@ ca_create_external(struct store *db, const struct cw_config *cfg,
     t.key = key;
     t.cfg = cfg;
     t.ev = ev;
-    ca_slugify(name, t.slug, sizeof(t.slug));
-    for (int n = 2;; n++) {
-        err = store_tx(db, ext_body, &t);
-        if (err != CW_E_CONFLICT || n > 50)
-            break;
-        {
-            char base[64];
-
-            ca_slugify(name, base, sizeof(base));
-            snprintf(t.slug, sizeof(t.slug), "%.48s-%d", base, n);
-        }
-    }
+    err = ca_tx_unique_slug(db, name, t.slug, sizeof(t.slug), ext_body, &t);
     if (err == CW_OK)
         *id = t.id;
 out:

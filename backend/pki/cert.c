@@ -260,6 +260,21 @@ pki_serial_random(uint8_t out[PKI_SERIAL_LEN])
 }
 
 enum cw_err
+pki_serial_random_hex(uint8_t out[PKI_SERIAL_LEN],
+                      char hex[PKI_SERIAL_HEX_SIZE])
+{
+    size_t      skip = 0;
+    enum cw_err err = pki_serial_random(out);
+
+    if (err != CW_OK)
+        return err;
+    while (skip < PKI_SERIAL_LEN - 1 && out[skip] == 0)
+        skip++;
+    sp_hex_encode(out + skip, PKI_SERIAL_LEN - skip, hex);
+    return CW_OK;
+}
+
+enum cw_err
 pki_serial_hex(const ASN1_INTEGER *serial, char out[PKI_SERIAL_HEX_SIZE])
 {
     BIGNUM     *bn = NULL;

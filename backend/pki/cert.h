@@ -95,6 +95,10 @@ enum cw_err pki_chain_to_pem(STACK_OF(X509) *chain, struct buf *out)
  * 159 bits of entropy, at most 20 octets encoded. */
 enum cw_err pki_serial_random(uint8_t out[PKI_SERIAL_LEN])
     __attribute__((nonnull));
+/* The same, with its lower-case hex as stored (leading zero octets
+ * dropped, as pki_serial_hex() writes a certificate's serial). */
+enum cw_err pki_serial_random_hex(uint8_t out[PKI_SERIAL_LEN],
+                                  char hex[PKI_SERIAL_HEX_SIZE]);
 /* Lower-case hex without separators or leading zero octets; CW_E_BADCERT
  * for a zero, negative or longer than 20-octet serial. */
 enum cw_err pki_serial_hex(const ASN1_INTEGER *serial,

@@ -603,3 +603,20 @@ def test_one_generator_per_ca(base_url, admin, cw, pki):
     # Released: the expired CRL is replaced on the next fetch.
     r = requests.get(f"{base_url}/cdp/{ca['slug']}.crl", timeout=20)
     assert r.status_code == 200 and r.content != prev
+
+
+def test_same_name_intermediates_are_revocable_by_serial(base_url, admin, pki):
+    """A second intermediate with the same name gets another slug; its
+    certificate's serial is the one its parent records, so OCSP (and the
+    parent's CRL) report its revocation."""
+    name = pk.unique_name("Rev Twin")
+    cas = [pk.create_ca(admin, name=name, type="intermediate", parent_id=pki["root"]["id"],
+                        key=pk.KEY_SPECS["p256"], path_length=0, validity_days=300)
+           for _ in range(2)]
+    assert cas[0]["slug"] != cas[1]["slug"]
+    twin = cas[1]
+    idn.data(admin.post(f"{CAS}/{twin['id']}/revoke", json={"reason": "superseded"}))
+    resp = ocsp.load_der_ocsp_response(_post_for(base_url, twin["pem"], pki["root"]["pem"]))
+    assert resp.certificate_status == ocsp.OCSPCertStatus.REVOKED
+    resp = ocsp.load_der_ocsp_response(_post_for(base_url, cas[0]["pem"], pki["root"]["pem"]))
+    assert resp.certificate_status == ocsp.OCSPCertStatus.GOOD

@@ -2050,6 +2050,21 @@ START_TEST(test_serial)
         ck_assert_int_eq(pki_serial_random(b), CW_OK);
         ck_assert_mem_ne(a, b, sizeof(a));
     }
+    /* The hex of a random serial is what a certificate with it says
+     * (one in 128 starts with a zero octet, which the hex drops). */
+    for (int i = 0; i < 200; i++) {
+        char mine[PKI_SERIAL_HEX_SIZE];
+
+        ck_assert_int_eq(pki_serial_random_hex(a, mine), CW_OK);
+        spec_base(&s, keys[PKI_KEY_EC_P256], subj, 1);
+        memcpy(s.serial, a, PKI_SERIAL_LEN);
+        s.serial_len = PKI_SERIAL_LEN;
+        ck_assert_int_eq(pki_build_cert(&s, &x), CW_OK);
+        ck_assert_int_eq(pki_cert_serial_hex(x, hex), CW_OK);
+        ck_assert_str_eq(hex, mine);
+        X509_free(x);
+        x = NULL;
+    }
     /* Leading zero octets are not part of the number. */
     spec_base(&s, keys[PKI_KEY_EC_P256], subj, 1);
     memcpy(s.serial, "\x00\x01\x02", 3);
