@@ -7,8 +7,10 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -27,6 +29,7 @@
 #include "signer/wrap.h"
 #include "util/jsonx.h"
 #include "util/log.h"
+#include "util/mem.h"
 #include "util/sp.h"
 
 static const char sql_ca_row[] =
@@ -138,6 +141,140 @@ chain_free_fn(void *p)
     sk_X509_pop_free(p, X509_free);
 }
 
+/*
+ * CA certificates this thread parsed last. Parsing one costs more than
+ * the rest of an issuance's certificate work (OpenSSL 3 decodes the
+ * public key through its provider decoders), and every issuance needs
+ * the CA's certificate and its parents. An entry is keyed by the CA row
+ * and a copy of the exact DER it was parsed from, compared in full on
+ * every use, so a certificate that changed (renewed, imported, restored)
+ * is never served from here. Each worker thread has its own entries, so
+ * an X509 is never shared between threads.
+ */
+#define CA_CERT_CACHE 8
+
+struct cert_slot {
+    uint64_t  id;
+    uint8_t  *der;
+    size_t    der_len;
+    uint64_t  used;
+    X509     *cert;
+};
+
+static _Thread_local struct cert_slot cert_cache[CA_CERT_CACHE];
+static _Thread_local uint64_t         cert_cache_clock;
+static pthread_key_t                  cert_cache_key;
+static pthread_once_t                 cert_cache_once = PTHREAD_ONCE_INIT;
+
+/* At thread exit (a key destructor, so no caller has to remember). */
+static void
+cert_cache_clear(void *unused)
+{
+    (void)unused;
+    for (int i = 0; i < CA_CERT_CACHE; i++) {
+        X509_free(cert_cache[i].cert);
+        free(cert_cache[i].der);
+        memset(&cert_cache[i], 0, sizeof(cert_cache[i]));
+    }
+}
+
+static void
+cert_cache_key_init(void)
+{
+    if (pthread_key_create(&cert_cache_key, cert_cache_clear) != 0)
+        abort();
+}
+
+/* The parsed certificate of CA id from der (a new reference). */
+static enum cw_err
+ca_cert_parse_cached(uint64_t id, const uint8_t *der, size_t len,
+                     X509 **out)
+{
+    struct cert_slot *victim = &cert_cache[0];
+    X509             *cert = NULL;
+    enum cw_err       err;
+
+    if (cert_cache_clock++ == 0) {
+        /* First use in this thread: arrange the cleanup. */
+        pthread_once(&cert_cache_once, cert_cache_key_init);
+        pthread_setspecific(cert_cache_key, cert_cache);
+    }
+    for (int i = 0; i < CA_CERT_CACHE; i++) {
+        struct cert_slot *s = &cert_cache[i];
+
+        if (s->cert != NULL && s->id == id && s->der_len == len &&
+            memcmp(s->der, der, len) == 0) {
+            s->used = cert_cache_clock;
+            X509_up_ref(s->cert);
+            *out = s->cert;
+            return CW_OK;
+        }
+        if (s->used < victim->used)
+            victim = s;
+    }
+    err = pki_cert_parse_der(der, len, &cert);
+    if (err != CW_OK)
+        return err;
+    X509_free(victim->cert);
+    free(victim->der);
+    victim->der = cw_xmalloc(len);
+    memcpy(victim->der, der, len);
+    victim->der_len = len;
+    victim->id = id;
+    victim->used = cert_cache_clock;
+    X509_up_ref(cert);
+    victim->cert = cert;
+    *out = cert;
+    return CW_OK;
+}
+
+/* Row r of a result with the columns of sql_ca_row. */
+static enum cw_err
+ca_row_fill(const struct cw_config *cfg, struct arena *a,
+            const struct store_rows *rows, size_t r, struct ca_row *out)
+{
+    const struct store_cell *cells = &rows->cells[r * rows->ncols];
+    enum cw_err              err;
+    X509                    *cert = NULL;
+
+    memset(out, 0, sizeof(*out));
+    out->id = store_cell_u64(rows, r, 0);
+    out->name = store_cell_str(rows, r, 1);
+    out->slug = store_cell_str(rows, r, 2);
+    out->type = store_cell_str(rows, r, 3);
+    out->parent_id = store_cell_u64(rows, r, 4);
+    out->status = store_cell_str(rows, r, 5);
+    out->key_state = store_cell_str(rows, r, 6);
+    if (!store_cell_isnull(rows, r, 7)) {
+        out->key = (const uint8_t *)cells[7].p;
+        out->key_len = cells[7].len;
+    }
+    if (!store_cell_isnull(rows, r, 8)) {
+        err = ca_cert_parse_cached(out->id, (const uint8_t *)cells[8].p,
+                                   cells[8].len, &cert);
+        if (err != CW_OK) {
+            log_err("CA %llu: stored certificate does not parse",
+                    (unsigned long long)out->id);
+            return CW_E_INTERNAL;
+        }
+        arena_defer(a, x509_free_fn, cert);
+        out->cert = cert;
+    }
+    /* Defaults derived from public_url and the slug (DESIGN section 3). */
+    out->crl_url = store_cell_str(rows, r, 9)[0]
+                       ? store_cell_str(rows, r, 9)
+                       : arena_printf(a, "%s/cdp/%s.crl", cfg->public_url,
+                                      out->slug);
+    out->ocsp_url = store_cell_str(rows, r, 10)[0]
+                        ? store_cell_str(rows, r, 10)
+                        : arena_printf(a, "%s/ocsp", cfg->public_url);
+    out->ca_issuers_url =
+        store_cell_str(rows, r, 11)[0]
+            ? store_cell_str(rows, r, 11)
+            : arena_printf(a, "%s/ca/%s.cer", cfg->public_url, out->slug);
+    return CW_OK;
+}
+
 enum cw_err
 ca_row_load(struct store *db, const struct cw_config *cfg, struct arena *a,
             uint64_t id, struct ca_row *out)
@@ -145,7 +282,6 @@ ca_row_load(struct store *db, const struct cw_config *cfg, struct arena *a,
     struct store_rows  rows;
     struct store_param p[1];
     enum cw_err        err;
-    X509              *cert = NULL;
 
     p[0] = SP_U64(id);
     err = store_query(db, a, sql_ca_row, p, 1, &rows);
@@ -153,41 +289,84 @@ ca_row_load(struct store *db, const struct cw_config *cfg, struct arena *a,
         return err;
     if (rows.nrows != 1)
         return CW_E_NOTFOUND;
-    memset(out, 0, sizeof(*out));
-    out->id = id;
-    out->name = store_cell_str(&rows, 0, 1);
-    out->slug = store_cell_str(&rows, 0, 2);
-    out->type = store_cell_str(&rows, 0, 3);
-    out->parent_id = store_cell_u64(&rows, 0, 4);
-    out->status = store_cell_str(&rows, 0, 5);
-    out->key_state = store_cell_str(&rows, 0, 6);
-    if (!store_cell_isnull(&rows, 0, 7)) {
-        out->key = (const uint8_t *)rows.cells[7].p;
-        out->key_len = rows.cells[7].len;
+    return ca_row_fill(cfg, a, &rows, 0, out);
+}
+
+/* The CA and its ancestors, the CA first, in one statement: the columns
+ * of sql_ca_row (the wrapped key of the CA itself only) and whether the
+ * level's certificate is revoked on its parent. */
+static const char sql_issuer_chain[] =
+    "WITH RECURSIVE up (depth, id, parent_id) AS ("
+    " SELECT 0, id, parent_id FROM cas WHERE id = ?"
+    " UNION ALL SELECT up.depth + 1, c.id, c.parent_id FROM cas c"
+    " JOIN up ON c.id = up.parent_id WHERE up.depth < 16) "
+    "SELECT cas.id, cas.name, cas.slug, cas.type, "
+    "COALESCE(cas.parent_id, 0), cas.status, cas.key_state, "
+    "IF(up.depth = 0, cas.key_wrapped, NULL), cas.cert_der, "
+    "COALESCE(cas.crl_url, ''), COALESCE(cas.ocsp_url, ''), "
+    "COALESCE(cas.ca_issuers_url, ''), "
+    "(SELECT COUNT(*) FROM certificates x WHERE x.ca_id = cas.parent_id "
+    " AND x.fp_sha256 = cas.fp_sha256 AND x.status = 'revoked') "
+    "FROM up JOIN cas ON cas.id = up.id ORDER BY up.depth";
+
+enum cw_err
+ca_issuer_load(struct store *db, const struct cw_config *cfg,
+               struct arena *a, uint64_t id, struct ca_row *out,
+               STACK_OF(X509) **chain_out, struct ca_why *why)
+{
+    STACK_OF(X509)    *chain = NULL;
+    struct store_rows  rows;
+    struct store_param p[1];
+    struct ca_row      row;
+    enum cw_err        err;
+
+    CW_ASSERT(LIM_CHAIN_CERTS == 16);   /* the depth bound in the SQL */
+    p[0] = SP_U64(id);
+    err = store_query(db, a, sql_issuer_chain, p, 1, &rows);
+    if (err != CW_OK)
+        return err;
+    if (rows.nrows == 0)
+        return CW_E_NOTFOUND;
+    if (rows.nrows > LIM_CHAIN_CERTS) {
+        log_err("CA hierarchy deeper than %d", LIM_CHAIN_CERTS);
+        return CW_E_INTERNAL;
     }
-    if (!store_cell_isnull(&rows, 0, 8)) {
-        err = pki_cert_parse_der((const uint8_t *)rows.cells[8].p,
-                                 rows.cells[8].len, &cert);
-        if (err != CW_OK) {
-            log_err("CA %llu: stored certificate does not parse",
-                    (unsigned long long)id);
-            return CW_E_INTERNAL;
+    chain = sk_X509_new_null();
+    if (chain == NULL)
+        abort();
+    arena_defer(a, chain_free_fn, chain);
+    for (size_t r = 0; r < rows.nrows; r++) {
+        err = ca_row_fill(cfg, a, &rows, r, &row);
+        if (err != CW_OK)
+            return err;
+        if (r == 0) {
+            *out = row;
+            err = ca_can_sign(&row, why);
+            if (err != CW_OK)
+                return err;
         }
-        arena_defer(a, x509_free_fn, cert);
-        out->cert = cert;
+        /* Nothing below a revoked CA passes RFC 5280 path validation:
+         * the CA and every ancestor must be active, with its
+         * certificate not revoked on its parent. */
+        if (strcmp(row.status, "active") != 0 ||
+            store_cell_u64(&rows, r, 12) > 0) {
+            ca_why_set(why, "ca_id",
+                       r == 0 ? "the CA's certificate is revoked or the "
+                                "CA is not active"
+                              : "a CA above this one is revoked");
+            return CW_E_CONFLICT;
+        }
+        if (row.cert == NULL)
+            return CW_E_NOTFOUND;
+        X509_up_ref(row.cert);
+        sk_X509_push(chain, row.cert);
     }
-    /* Defaults derived from public_url and the slug (DESIGN section 3). */
-    out->crl_url = store_cell_str(&rows, 0, 9)[0]
-                       ? store_cell_str(&rows, 0, 9)
-                       : arena_printf(a, "%s/cdp/%s.crl", cfg->public_url,
-                                      out->slug);
-    out->ocsp_url = store_cell_str(&rows, 0, 10)[0]
-                        ? store_cell_str(&rows, 0, 10)
-                        : arena_printf(a, "%s/ocsp", cfg->public_url);
-    out->ca_issuers_url =
-        store_cell_str(&rows, 0, 11)[0]
-            ? store_cell_str(&rows, 0, 11)
-            : arena_printf(a, "%s/ca/%s.cer", cfg->public_url, out->slug);
+    if (row.parent_id != 0) {
+        /* The walk stopped at the depth bound or at a missing parent. */
+        log_err("CA hierarchy deeper than %d", LIM_CHAIN_CERTS);
+        return CW_E_INTERNAL;
+    }
+    *chain_out = chain;
     return CW_OK;
 }
 

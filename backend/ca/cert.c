@@ -36,9 +36,19 @@ static const char sql_done[] =
     "common_name = ?, sans = ?, not_before = ?, not_after = ?, "
     "fp_sha256 = ?, der = ?, key_wrapped = ?, updated_at = NOW(6) "
     "WHERE id = ? AND status = 'pending'";
-static const char sql_name_add[] =
-    "INSERT INTO certificate_names (cert_id, name, name_rev) "
-    "VALUES (?, ?, ?)";
+/* Name rows in batches: one constant statement per batch size. */
+#define NAMES_SQL "INSERT INTO certificate_names (cert_id, name, name_rev) " \
+                  "VALUES (?, ?, ?)"
+#define NAMES_MORE ", (?, ?, ?)"
+static const char *const sql_names_add[] = {
+    NAMES_SQL,
+    NAMES_SQL NAMES_MORE,
+    NAMES_SQL NAMES_MORE NAMES_MORE,
+    NAMES_SQL NAMES_MORE NAMES_MORE NAMES_MORE,
+    NAMES_SQL NAMES_MORE NAMES_MORE NAMES_MORE NAMES_MORE NAMES_MORE
+              NAMES_MORE NAMES_MORE,
+};
+static const size_t names_batch[] = { 1, 2, 3, 4, 8 };
 static const char sql_drop[] =
     "DELETE FROM certificates WHERE id = ? AND status = 'pending'";
 #define CERT_COLS                                                          \
@@ -244,10 +254,11 @@ struct issue_tx {
     struct buf                     *wrapped;
 };
 
+/* The reserve is one INSERT, committed on its own (autocommit): a
+ * transaction around it would add two statements and no safety. */
 static enum cw_err
-reserve_body(struct store *db, void *arg)
+issue_reserve(struct store *db, struct issue_tx *t)
 {
-    struct issue_tx   *t = arg;
     struct store_param p[6];
 
     p[0] = SP_U64(t->in->ca_id);
@@ -256,7 +267,46 @@ reserve_body(struct store *db, void *arg)
     p[3] = SP_STR(t->key_type);
     p[4] = SP_STR(t->ev->username ? t->ev->username : "");
     p[5] = t->in->renewed_from ? SP_U64(t->in->renewed_from) : SP_NULLV;
-    return store_exec(db, sql_reserve, p, 6, NULL, &t->id);
+    for (int attempt = 0;; attempt++) {
+        enum cw_err err = store_exec(db, sql_reserve, p, 6, NULL, &t->id);
+
+        /* A lock wait or deadlock rolled the statement back: again. */
+        if (err != CW_E_DB_RETRY || attempt == 2)
+            return err;
+    }
+}
+
+/* The name rows of t->id, as few statements as the batch sizes allow. */
+static enum cw_err
+issue_names_add(struct store *db, const struct issue_tx *t)
+{
+    struct store_param p[3 * 8];
+    char               rev[8][256];
+    size_t             i = 0;
+    enum cw_err        err;
+
+    while (i < t->nnames) {
+        size_t k = sizeof(names_batch) / sizeof(names_batch[0]) - 1;
+
+        while (names_batch[k] > t->nnames - i)
+            k--;
+        for (size_t j = 0; j < names_batch[k]; j++, i++) {
+            const char *name = t->names[i];
+            size_t      len = strlen(name);   /* <= 255 (name_lower) */
+
+            /* Bytes reversed (a binary column): the suffix index. */
+            for (size_t c = 0; c < len; c++)
+                rev[j][c] = name[len - 1 - c];
+            p[3 * j] = SP_U64(t->id);
+            p[3 * j + 1] = SP_STR(name);
+            p[3 * j + 2] = SP_BLOB(rev[j], len);
+        }
+        err = store_exec(db, sql_names_add[k], p, 3 * names_batch[k], NULL,
+                         NULL);
+        if (err != CW_OK)
+            return err;
+    }
+    return CW_OK;
 }
 
 static enum cw_err
@@ -283,20 +333,9 @@ done_body(struct store *db, void *arg)
         return err;
     if (n != 1)
         return CW_E_CONFLICT;
-    for (size_t i = 0; i < t->nnames; i++) {
-        char   rev[256];
-        size_t len = strlen(t->names[i]);
-
-        /* Bytes reversed (a binary column): the suffix index. */
-        for (size_t k = 0; k < len; k++)
-            rev[k] = t->names[i][len - 1 - k];
-        p[0] = SP_U64(t->id);
-        p[1] = SP_STR(t->names[i]);
-        p[2] = SP_BLOB(rev, len);
-        err = store_exec(db, sql_name_add, p, 3, NULL, NULL);
-        if (err != CW_OK)
-            return err;
-    }
+    err = issue_names_add(db, t);
+    if (err != CW_OK)
+        return err;
     snprintf(detail, sizeof(detail),
              "{\"ca_id\":%llu,\"serial\":\"%s\",\"template\":\"%s\","
              "\"server_key\":%s}",
@@ -327,7 +366,7 @@ ca_issue(struct store *db, const struct cw_config *cfg,
 {
     struct arena              a;
     struct issue_tx           t;
-    struct ca_row             ca;
+    struct ca_row             ca = { 0 };
     const struct ca_template *tpl;
     struct pki_cert_spec      spec;
     struct pki_cert_info      info;
@@ -386,16 +425,13 @@ ca_issue(struct store *db, const struct cw_config *cfg,
         err = CW_E_BADREQ;
         goto out;
     }
-    err = ca_row_load(db, cfg, &a, in->ca_id, &ca);
-    if (err == CW_E_NOTFOUND) {
+    /* The CA, its checks and its chain: one statement, and the parsed
+     * certificates from this thread's cache. */
+    err = ca_issuer_load(db, cfg, &a, in->ca_id, &ca, &chain, why);
+    if (err == CW_E_NOTFOUND && ca.id == 0) {
         ca_why_set(why, "ca_id", "no such CA");
         goto out;
     }
-    if (err != CW_OK)
-        goto out;
-    err = ca_can_sign(&ca, why);
-    if (err == CW_OK)
-        err = ca_chain_usable(db, &a, ca.id, why);
     if (err != CW_OK)
         goto out;
 
@@ -511,7 +547,7 @@ ca_issue(struct store *db, const struct cw_config *cfg,
     for (int attempt = 0; attempt < 3; attempt++) {
         err = pki_serial_random_hex(serial, t.serial_hex);
         if (err == CW_OK)
-            err = store_tx(db, reserve_body, &t);
+            err = issue_reserve(db, &t);
         if (err != CW_E_CONFLICT)
             break;
     }
@@ -547,9 +583,6 @@ ca_issue(struct store *db, const struct cw_config *cfg,
                             "request");
         goto out;
     }
-    err = ca_chain_load(db, cfg, &a, ca.id, &chain);
-    if (err != CW_OK)
-        goto out;
     err = pki_build_nc_check(tbs, chain);
     if (err == CW_E_POLICY) {
         ca_why_set(why, "sans", "a name is outside the CA's name "
