@@ -22,15 +22,15 @@
 #define AUDIT_COLS                                                          \
     "id, seq, DATE_FORMAT(at, '%Y-%m-%dT%H:%i:%s.%fZ'), user_id, "          \
     "username, action, resource_type, resource_id, outcome, client_addr, "  \
-    "request_id, detail, hash "
+    "request_id, detail, hash, chain "
 
 static const char sql_count[] = "SELECT COUNT(*) FROM audit_log" AUDIT_WHERE;
 static const char sql_list[] =
     "SELECT " AUDIT_COLS "FROM audit_log" AUDIT_WHERE
-    "ORDER BY seq DESC LIMIT ? OFFSET ?";
+    "ORDER BY id DESC LIMIT ? OFFSET ?";
 static const char sql_export[] =
     "SELECT " AUDIT_COLS "FROM audit_log" AUDIT_WHERE
-    "ORDER BY seq LIMIT 100001";
+    "ORDER BY id LIMIT 100001";
 static const char sql_retention_put[] =
     "INSERT INTO settings (name, value, updated_by) VALUES "
     "('audit_retention', ?, ?) ON DUPLICATE KEY UPDATE value = VALUES(value), "
@@ -100,8 +100,10 @@ row_json(const struct store_rows *rows, size_t r)
     json_t *detail = json_loads(store_cell_str(rows, r, 11), 0, NULL);
 
     return json_pack(
-        "{s:I, s:I, s:s, s:o, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:s}",
-        "id", (json_int_t)store_cell_u64(rows, r, 0), "seq",
+        "{s:I, s:I, s:I, s:s, s:o, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o,"
+        " s:s}",
+        "id", (json_int_t)store_cell_u64(rows, r, 0), "chain",
+        (json_int_t)store_cell_u64(rows, r, 13), "seq",
         (json_int_t)store_cell_u64(rows, r, 1), "at",
         store_cell_str(rows, r, 2), "user_id",
         store_cell_isnull(rows, r, 3)
@@ -229,10 +231,10 @@ audit_export(struct http_req *req, struct http_resp *resp)
     resp->ctype = "text/csv; charset=utf-8";
     buf_puts(&resp->body, "id,seq,at,user_id,username,action,resource_type,"
                           "resource_id,outcome,client_addr,request_id,"
-                          "detail,hash\r\n");
+                          "detail,hash,chain\r\n");
     for (size_t r = 0; r < rows.nrows; r++)
-        for (size_t c = 0; c < 13; c++)
-            csv_field(&resp->body, store_cell_str(&rows, r, c), c == 12);
+        for (size_t c = 0; c < 14; c++)
+            csv_field(&resp->body, store_cell_str(&rows, r, c), c == 13);
     return CW_OK;
 }
 

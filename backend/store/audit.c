@@ -1,15 +1,22 @@
 /*
- * audit.c: hash-chained audit rows. The chain head is one row
- * (audit_head, id 1) that every append reads FOR UPDATE and rewrites, so
- * appends are serialized on one server and conflict (then retry through
- * store_tx) across Galera nodes: the chain never forks.
+ * audit.c: hash-chained audit rows in STORE_AUDIT_CHAINS independent
+ * chains. Each chain has a head row (audit_head, id = chain) that an
+ * append reads FOR UPDATE and rewrites, so the appends of one chain are
+ * serialized on one server and conflict (then retry through store_tx)
+ * across Galera nodes: no chain ever forks. An append takes the head of
+ * a chain no other transaction holds (SKIP LOCKED), so concurrent
+ * audited writes do not wait for each other's commit flush. A thread
+ * keeps to the chain it used last, so the appends of one transaction
+ * share one chain.
  */
 #include "config.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 
@@ -17,22 +24,32 @@
 #include "util/log.h"
 #include "util/sp.h"
 
-static const char sql_head_lock[] =
-    "SELECT last_seq, last_hash FROM audit_head WHERE id = 1 FOR UPDATE";
+static const char sql_head_try[] =
+    "SELECT id, last_seq, last_hash FROM audit_head WHERE id = ? "
+    "FOR UPDATE SKIP LOCKED";
+static const char sql_head_any[] =
+    "SELECT id, last_seq, last_hash FROM audit_head WHERE id BETWEEN 1 AND ? "
+    "ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED";
+static const char sql_head_wait[] =
+    "SELECT id, last_seq, last_hash FROM audit_head WHERE id = ? FOR UPDATE";
 static const char sql_head_set[] =
-    "UPDATE audit_head SET last_seq = ?, last_hash = ? WHERE id = 1";
+    "UPDATE audit_head SET last_seq = ?, last_hash = ? WHERE id = ?";
 static const char sql_insert[] =
-    "INSERT INTO audit_log (seq, at, user_id, username, action, "
+    "INSERT INTO audit_log (chain, seq, at, user_id, username, action, "
     "resource_type, resource_id, outcome, client_addr, request_id, detail, "
-    "prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-static const char sql_anchor[] =
-    "SELECT anchor_seq, anchor_hash, last_seq, last_hash FROM audit_head "
-    "WHERE id = 1";
+    "prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+static const char sql_heads[] =
+    "SELECT id, anchor_seq, anchor_hash, last_seq, last_hash FROM audit_head "
+    "ORDER BY id";
 static const char sql_walk[] =
     "SELECT id, seq, DATE_FORMAT(at, '%Y-%m-%d %H:%i:%s.%f'), "
     "COALESCE(user_id, 0), username, action, resource_type, resource_id, "
     "outcome, client_addr, request_id, detail, prev_hash, hash "
-    "FROM audit_log WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT 2000";
+    "FROM audit_log WHERE chain = ? AND seq > ? AND seq <= ? ORDER BY seq "
+    "LIMIT 2000";
+
+/* The chain this thread appended to last (0: none yet). */
+static _Thread_local unsigned audit_chain;
 
 static void
 field(EVP_MD_CTX *md, const char *s)
@@ -49,7 +66,8 @@ field(EVP_MD_CTX *md, const char *s)
 }
 
 void
-store_audit_hash(const char *prev_hash, uint64_t seq, const char *at,
+store_audit_hash(unsigned chain, const char *prev_hash, uint64_t seq,
+                 const char *at,
                  const struct store_audit_event *ev, char out[65])
 {
     EVP_MD_CTX   *md = EVP_MD_CTX_new();
@@ -58,7 +76,14 @@ store_audit_hash(const char *prev_hash, uint64_t seq, const char *at,
     char          num[48];
 
     EVP_DigestInit_ex(md, EVP_sha256(), NULL);
-    field(md, "certward-audit-v1");
+    if (chain <= 1) {
+        /* Chain 1 holds the rows of the single chain of old: same form. */
+        field(md, "certward-audit-v1");
+    } else {
+        field(md, "certward-audit-v2");
+        snprintf(num, sizeof(num), "%u", chain);
+        field(md, num);
+    }
     field(md, prev_hash);
     snprintf(num, sizeof(num), "%llu", (unsigned long long)seq);
     field(md, num);
@@ -97,18 +122,47 @@ nz(const char *s)
     return s ? s : "";
 }
 
+/* Lock the head of a chain for this transaction: this thread's chain if
+ * no other transaction holds it, else any free one, else wait for this
+ * thread's. */
+static enum cw_err
+head_lock(struct store *db, struct arena *a, struct store_rows *rows)
+{
+    struct store_param p[1];
+    enum cw_err        err;
+
+    if (audit_chain == 0) {
+        /* Spread the threads of this process, and the processes. */
+        static atomic_uint next;
+
+        audit_chain = 1 + ((unsigned)getpid() * 7 +
+                           atomic_fetch_add(&next, 1)) % STORE_AUDIT_CHAINS;
+    }
+    p[0] = SP_U64(audit_chain);
+    err = store_query(db, a, sql_head_try, p, 1, rows);
+    if (err != CW_OK || rows->nrows == 1)
+        return err;
+    p[0] = SP_U64(STORE_AUDIT_CHAINS);
+    err = store_query(db, a, sql_head_any, p, 1, rows);
+    if (err != CW_OK || rows->nrows == 1)
+        return err;
+    p[0] = SP_U64(audit_chain);
+    return store_query(db, a, sql_head_wait, p, 1, rows);
+}
+
 enum cw_err
 store_audit_append(struct store *db, const struct store_audit_event *in)
 {
     struct store_audit_event ev = *in;
     struct arena             a;
     struct store_rows        rows;
-    struct store_param       p[13];
+    struct store_param       p[14];
     enum cw_err              err;
     char                     at[32];
     char                     hash[65];
     char                     prev[65];
     uint64_t                 seq;
+    unsigned                 chain;
 
     ev.username = nz(ev.username);
     ev.action = nz(ev.action);
@@ -119,37 +173,41 @@ store_audit_append(struct store *db, const struct store_audit_event *in)
     ev.request_id = nz(ev.request_id);
     ev.detail = ev.detail && ev.detail[0] ? ev.detail : "{}";
     arena_init(&a);
-    err = store_query(db, &a, sql_head_lock, NULL, 0, &rows);
+    err = head_lock(db, &a, &rows);
     if (err != CW_OK)
         goto out;
     if (rows.nrows != 1) {
-        log_err("audit_head row missing");
+        log_err("audit_head row %u missing", audit_chain);
         err = CW_E_DB;
         goto out;
     }
-    seq = store_cell_u64(&rows, 0, 0) + 1;
-    snprintf(prev, sizeof(prev), "%s", store_cell_str(&rows, 0, 1));
+    chain = (unsigned)store_cell_u64(&rows, 0, 0);
+    audit_chain = chain;
+    seq = store_cell_u64(&rows, 0, 1) + 1;
+    snprintf(prev, sizeof(prev), "%s", store_cell_str(&rows, 0, 2));
     now_text(at);
-    store_audit_hash(prev, seq, at, &ev, hash);
-    p[0] = SP_U64(seq);
-    p[1] = SP_STR(at);
-    p[2] = ev.user_id ? SP_U64(ev.user_id) : SP_NULLV;
-    p[3] = SP_STR(ev.username);
-    p[4] = SP_STR(ev.action);
-    p[5] = SP_STR(ev.resource_type);
-    p[6] = SP_STR(ev.resource_id);
-    p[7] = SP_STR(ev.outcome);
-    p[8] = SP_STR(ev.client_addr);
-    p[9] = SP_STR(ev.request_id);
-    p[10] = SP_STR(ev.detail);
-    p[11] = SP_STR(prev);
-    p[12] = SP_STR(hash);
-    err = store_exec(db, sql_insert, p, 13, NULL, NULL);
+    store_audit_hash(chain, prev, seq, at, &ev, hash);
+    p[0] = SP_U64(chain);
+    p[1] = SP_U64(seq);
+    p[2] = SP_STR(at);
+    p[3] = ev.user_id ? SP_U64(ev.user_id) : SP_NULLV;
+    p[4] = SP_STR(ev.username);
+    p[5] = SP_STR(ev.action);
+    p[6] = SP_STR(ev.resource_type);
+    p[7] = SP_STR(ev.resource_id);
+    p[8] = SP_STR(ev.outcome);
+    p[9] = SP_STR(ev.client_addr);
+    p[10] = SP_STR(ev.request_id);
+    p[11] = SP_STR(ev.detail);
+    p[12] = SP_STR(prev);
+    p[13] = SP_STR(hash);
+    err = store_exec(db, sql_insert, p, 14, NULL, NULL);
     if (err != CW_OK)
         goto out;
     p[0] = SP_U64(seq);
     p[1] = SP_STR(hash);
-    err = store_exec(db, sql_head_set, p, 2, NULL, NULL);
+    p[2] = SP_U64(chain);
+    err = store_exec(db, sql_head_set, p, 3, NULL, NULL);
 out:
     arena_reset(&a);
     return err;
@@ -172,38 +230,29 @@ store_audit_log(struct store *db, const struct store_audit_event *ev)
     return err;
 }
 
-enum cw_err
-store_audit_verify(struct store *db, struct store_audit_verify *out)
+/* Walk chain from its anchor to the head read before (rows appended
+ * meanwhile are for the next verification). */
+static enum cw_err
+verify_chain(struct store *db, unsigned chain, uint64_t anchor_seq,
+             const char *anchor_hash, uint64_t head_seq,
+             const char *head_hash, struct store_audit_verify *out)
 {
     struct arena       a;
     struct store_rows  rows;
-    struct store_param p[2];
+    struct store_param p[3];
     enum cw_err        err;
     char               prev[65];
-    char               head_hash[65];
-    uint64_t           last_seq;
-    uint64_t           head_seq;
+    uint64_t           last_seq = anchor_seq;
     int                first = 1;
 
-    memset(out, 0, sizeof(*out));
-    out->valid = 1;
     arena_init(&a);
-    err = store_query(db, &a, sql_anchor, NULL, 0, &rows);
-    if (err != CW_OK || rows.nrows != 1) {
-        err = err != CW_OK ? err : CW_E_DB;
-        goto out;
-    }
-    last_seq = store_cell_u64(&rows, 0, 0);
-    snprintf(prev, sizeof(prev), "%s", store_cell_str(&rows, 0, 1));
-    head_seq = store_cell_u64(&rows, 0, 2);
-    snprintf(head_hash, sizeof(head_hash), "%s", store_cell_str(&rows, 0, 3));
+    snprintf(prev, sizeof(prev), "%s", anchor_hash);
     for (;;) {
         arena_reset(&a);
-        /* Up to the head read above: rows appended meanwhile are for the
-         * next verification. */
-        p[0] = SP_U64(last_seq);
-        p[1] = SP_U64(head_seq);
-        err = store_query(db, &a, sql_walk, p, 2, &rows);
+        p[0] = SP_U64(chain);
+        p[1] = SP_U64(last_seq);
+        p[2] = SP_U64(head_seq);
+        err = store_query(db, &a, sql_walk, p, 3, &rows);
         if (err != CW_OK)
             goto out;
         for (size_t r = 0; r < rows.nrows; r++) {
@@ -221,20 +270,22 @@ store_audit_verify(struct store *db, struct store_audit_verify *out)
             ev.client_addr = store_cell_str(&rows, r, 9);
             ev.request_id = store_cell_str(&rows, r, 10);
             ev.detail = store_cell_str(&rows, r, 11);
-            store_audit_hash(prev, seq, store_cell_str(&rows, r, 2), &ev, h);
+            store_audit_hash(chain, prev, seq, store_cell_str(&rows, r, 2),
+                             &ev, h);
             /* The first row kept after a purge links to the anchor; every
              * later one to its predecessor, with no gap in seq. */
             if ((!first || last_seq != 0 || seq != 1) &&
                 seq != last_seq + 1) {
                 snprintf(out->reason, sizeof(out->reason),
-                         "sequence gap before seq %llu",
+                         "chain %u: sequence gap before seq %llu", chain,
                          (unsigned long long)seq);
             } else if (strcmp(store_cell_str(&rows, r, 12), prev) != 0) {
                 snprintf(out->reason, sizeof(out->reason),
-                         "previous-hash link broken");
+                         "chain %u: previous-hash link broken", chain);
             } else if (strcmp(store_cell_str(&rows, r, 13), h) != 0) {
                 snprintf(out->reason, sizeof(out->reason),
-                         "row content does not match its hash");
+                         "chain %u: row content does not match its hash",
+                         chain);
             } else {
                 snprintf(prev, sizeof(prev), "%s", h);
                 last_seq = seq;
@@ -255,8 +306,39 @@ store_audit_verify(struct store *db, struct store_audit_verify *out)
         out->valid = 0;
         out->first_bad_id = 0;
         snprintf(out->reason, sizeof(out->reason),
-                 "chain ends at seq %llu but the head records seq %llu",
-                 (unsigned long long)last_seq, (unsigned long long)head_seq);
+                 "chain %u ends at seq %llu but its head records seq %llu",
+                 chain, (unsigned long long)last_seq,
+                 (unsigned long long)head_seq);
+    }
+out:
+    arena_reset(&a);
+    return err;
+}
+
+enum cw_err
+store_audit_verify(struct store *db, struct store_audit_verify *out)
+{
+    struct arena      a;
+    struct store_rows heads;
+    enum cw_err       err;
+
+    memset(out, 0, sizeof(*out));
+    out->valid = 1;
+    arena_init(&a);
+    /* Every head first, then each chain up to its head. */
+    err = store_query(db, &a, sql_heads, NULL, 0, &heads);
+    if (err != CW_OK || heads.nrows == 0) {
+        err = err != CW_OK ? err : CW_E_DB;
+        goto out;
+    }
+    for (size_t r = 0; r < heads.nrows && out->valid; r++) {
+        err = verify_chain(db, (unsigned)store_cell_u64(&heads, r, 0),
+                           store_cell_u64(&heads, r, 1),
+                           store_cell_str(&heads, r, 2),
+                           store_cell_u64(&heads, r, 3),
+                           store_cell_str(&heads, r, 4), out);
+        if (err != CW_OK)
+            goto out;
     }
 out:
     arena_reset(&a);
@@ -268,58 +350,74 @@ struct purge_tx {
     uint64_t  deleted;
 };
 
+static const char sql_heads_lock[] =
+    "SELECT id FROM audit_head ORDER BY id FOR UPDATE";
 static const char sql_purge_edge[] =
-    "SELECT seq, hash FROM audit_log WHERE at < NOW(6) - INTERVAL ? DAY "
-    "ORDER BY seq DESC LIMIT 1";
+    "SELECT seq, hash FROM audit_log WHERE chain = ? "
+    "AND at < NOW(6) - INTERVAL ? DAY ORDER BY seq DESC LIMIT 1";
 static const char sql_purge_del[] =
-    "DELETE FROM audit_log WHERE seq <= ? ORDER BY seq LIMIT 10000";
+    "DELETE FROM audit_log WHERE chain = ? AND seq <= ? ORDER BY seq "
+    "LIMIT 10000";
 static const char sql_anchor_set[] =
-    "UPDATE audit_head SET anchor_seq = ?, anchor_hash = ? WHERE id = 1";
+    "UPDATE audit_head SET anchor_seq = ?, anchor_hash = ? WHERE id = ?";
 
 static enum cw_err
 purge_body(struct store *db, void *arg)
 {
     struct purge_tx   *pt = arg;
     struct arena       a;
+    struct store_rows  heads;
     struct store_rows  rows;
-    struct store_param p[2];
+    struct store_param p[3];
     enum cw_err        err;
-    uint64_t           edge;
     uint64_t           n = 0;
     char               hash[65];
     char               detail[96];
+    unsigned           anchored = 0;
     struct store_audit_event ev;
 
     pt->deleted = 0;
     arena_init(&a);
-    /* Lock the head first: appends wait while the anchor moves. */
-    err = store_query(db, &a, sql_head_lock, NULL, 0, &rows);
+    /* Lock every head first: appends wait while the anchors move. */
+    err = store_query(db, &a, sql_heads_lock, NULL, 0, &heads);
     if (err != CW_OK)
         goto out;
-    p[0] = SP_U64(pt->days);
-    err = store_query(db, &a, sql_purge_edge, p, 1, &rows);
-    if (err != CW_OK || rows.nrows == 0)
-        goto out;
-    edge = store_cell_u64(&rows, 0, 0);
-    snprintf(hash, sizeof(hash), "%s", store_cell_str(&rows, 0, 1));
-    do {
-        p[0] = SP_U64(edge);
-        err = store_exec(db, sql_purge_del, p, 1, &n, NULL);
+    for (size_t h = 0; h < heads.nrows; h++) {
+        uint64_t chain = store_cell_u64(&heads, h, 0);
+        uint64_t edge;
+
+        p[0] = SP_U64(chain);
+        p[1] = SP_U64(pt->days);
+        err = store_query(db, &a, sql_purge_edge, p, 2, &rows);
         if (err != CW_OK)
             goto out;
-        pt->deleted += n;
-    } while (n == 10000);
-    /* Re-anchor: the first kept row's prev_hash is the last deleted
-     * row's hash, so verification starts from there. */
-    p[0] = SP_U64(edge);
-    p[1] = SP_STR(hash);
-    err = store_exec(db, sql_anchor_set, p, 2, NULL, NULL);
-    if (err != CW_OK)
+        if (rows.nrows == 0)
+            continue;
+        edge = store_cell_u64(&rows, 0, 0);
+        snprintf(hash, sizeof(hash), "%s", store_cell_str(&rows, 0, 1));
+        do {
+            p[0] = SP_U64(chain);
+            p[1] = SP_U64(edge);
+            err = store_exec(db, sql_purge_del, p, 2, &n, NULL);
+            if (err != CW_OK)
+                goto out;
+            pt->deleted += n;
+        } while (n == 10000);
+        /* Re-anchor: the first kept row's prev_hash is the last deleted
+         * row's hash, so verification starts from there. */
+        p[0] = SP_U64(edge);
+        p[1] = SP_STR(hash);
+        p[2] = SP_U64(chain);
+        err = store_exec(db, sql_anchor_set, p, 3, NULL, NULL);
+        if (err != CW_OK)
+            goto out;
+        anchored++;
+    }
+    if (anchored == 0)
         goto out;
     snprintf(detail, sizeof(detail),
-             "{\"deleted\":%llu,\"days\":%u,\"anchor_seq\":%llu}",
-             (unsigned long long)pt->deleted, pt->days,
-             (unsigned long long)edge);
+             "{\"deleted\":%llu,\"days\":%u,\"chains\":%u}",
+             (unsigned long long)pt->deleted, pt->days, anchored);
     memset(&ev, 0, sizeof(ev));
     ev.username = "cron";
     ev.action = "audit.retention";

@@ -1,8 +1,9 @@
 /*
  * audit.h: the tamper-evident audit log. Appends run inside the caller's
  * store_tx() so an audit row commits or rolls back with the change it
- * records. Each row's hash covers its fields and the previous row's hash;
- * store_audit_verify() walks the chain.
+ * records. The log is STORE_AUDIT_CHAINS hash chains: each row's hash
+ * covers its fields and the previous row's hash in its chain;
+ * store_audit_verify() walks every chain to the head it records.
  */
 #ifndef CW_STORE_AUDIT_H
 #define CW_STORE_AUDIT_H
@@ -10,6 +11,9 @@
 #include <stdint.h>
 
 #include "store/store.h"
+
+/* Independent hash chains (audit_head rows 1..N, schema 0006). */
+#define STORE_AUDIT_CHAINS 16
 
 struct store_audit_event {
     uint64_t    user_id;        /* 0 = none                         */
@@ -40,12 +44,14 @@ struct store_audit_verify {
 };
 enum cw_err store_audit_verify(struct store *db,
                                struct store_audit_verify *out);
-/* Delete rows older than days and re-anchor the chain at the first row
+/* Delete rows older than days and re-anchor each chain at its first row
  * kept; the purge itself is audited. */
 enum cw_err store_audit_purge(struct store *db, unsigned days,
                               uint64_t *deleted);
-/* The row hash (exposed for tests). */
-void store_audit_hash(const char *prev_hash, uint64_t seq, const char *at,
-                      const struct store_audit_event *ev, char out[65]);
+/* The row hash (exposed for tests); chain 1 keeps the form of the
+ * single chain of old, later chains bind their number. */
+void store_audit_hash(unsigned chain, const char *prev_hash, uint64_t seq,
+                      const char *at, const struct store_audit_event *ev,
+                      char out[65]);
 
 #endif

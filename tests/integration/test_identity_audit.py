@@ -1,7 +1,8 @@
 """Identity: the audit log. Security-relevant actions leave rows that the
-filters find; paging counts the whole table; time filters; the hash chain
-verifies and detects edits and deletions (private stacks); retention by
-cron re-anchors the chain; CSV and JSON export.
+filters find; paging counts the whole table and lists by id (time); time
+filters; the hash chains (one per audit_head row) verify and detect edits
+and deletions (private stacks); retention by cron re-anchors every chain;
+CSV and JSON export.
 """
 
 import csv
@@ -129,9 +130,10 @@ def test_audit_paging_counts_the_whole_table(admin, cw):
     assert m2 == {"total": total, "page": 2, "per_page": 5}, m2
     p1, p2 = idn.data(r1), idn.data(r2)
     assert len(p1) == len(p2) == 5
-    s1, s2 = [x["seq"] for x in p1], [x["seq"] for x in p2]
+    s1, s2 = [x["id"] for x in p1], [x["id"] for x in p2]
     assert s1 == sorted(s1, reverse=True) and s2 == sorted(s2, reverse=True)
     assert min(s1) > max(s2), (s1, s2)
+    assert all(1 <= x["chain"] <= 16 and x["seq"] >= 1 for x in p1 + p2), p1 + p2
     last = admin.get(AUDIT, params={"per_page": 200, "page": total // 200 + 2})
     assert idn.data(last) == [] and last.json()["meta"]["total"] == total
     d = admin.get(AUDIT, params={"per_page": 3, "action": "auth.login"})
@@ -180,7 +182,7 @@ def test_audit_export_json_and_csv(admin, cw, base_url):
     exported = {x["id"] for x in rows}
     assert exported == ids_before, exported ^ ids_before
     assert r.json()["meta"]["total"] == len(rows)
-    assert [x["seq"] for x in rows] == sorted(x["seq"] for x in rows)
+    assert [x["id"] for x in rows] == sorted(x["id"] for x in rows)
     sample = rows[-1]
     db = cw.sql(f"SELECT action, username, hash FROM audit_log WHERE id = {sample['id']}")[0]
     assert (sample["action"], sample["username"], sample["hash"]) == db
@@ -190,13 +192,15 @@ def test_audit_export_json_and_csv(admin, cw, base_url):
     table = list(csv.reader(io.StringIO(r.content.decode("utf-8"), newline="")))
     header, body = table[0], table[1:]
     assert header == ["id", "seq", "at", "user_id", "username", "action", "resource_type",
-                      "resource_id", "outcome", "client_addr", "request_id", "detail", "hash"]
-    assert all(len(line) == 13 for line in body), [line for line in body if len(line) != 13]
+                      "resource_id", "outcome", "client_addr", "request_id", "detail", "hash",
+                      "chain"]
+    assert all(len(line) == 14 for line in body), [line for line in body if len(line) != 14]
     by_id = {int(line[0]): dict(zip(header, line)) for line in body}
     assert ids_before <= set(by_id), ids_before - set(by_id)
     for x in rows[-20:]:
         line = by_id[x["id"]]
         assert line["action"] == x["action"] and line["hash"] == x["hash"], (line, x)
+        assert int(line["chain"]) == x["chain"] and int(line["seq"]) == x["seq"], (line, x)
         assert json.loads(line["detail"]) == x["detail"], (line, x)
     evil = [v for v in by_id.values() if "HYPERLINK" in v["resource_id"]]
     assert evil and all(v["resource_id"].startswith("'=") for v in evil), evil
@@ -226,8 +230,17 @@ def test_verify_on_the_session_stack(admin, cw):
     assert v["checked"] == int(cw.scalar("SELECT COUNT(*) FROM audit_log")), v
 
 
-def test_concurrent_appends_keep_one_chain(make_stack):
-    """Appends from every worker thread at once: no fork, no gap."""
+def _chains(cw):
+    """{chain: [(id, seq), ...] in id order} of the whole table."""
+    out = {}
+    for i, c, q in cw.sql("SELECT id, chain, seq FROM audit_log ORDER BY id"):
+        out.setdefault(int(c), []).append((int(i), int(q)))
+    return out
+
+
+def test_concurrent_appends_keep_every_chain_whole(make_stack):
+    """Appends from every worker thread at once: each chain goes on without a
+    fork or a gap, in id order, and its head records its last row."""
     st, admin = idn.private_stack(make_stack, workers=2, threads=4)
     clients = [idn.login_new(admin, role="admin", prefix="chainpar") for _ in range(4)]
     before = int(st.cw.scalar("SELECT COUNT(*) FROM audit_log"))
@@ -239,11 +252,34 @@ def test_concurrent_appends_keep_one_chain(make_stack):
 
     results = idn.parallel(work, 8)
     assert all(x == [201, 201, 201] for x in results), results
-    rows = st.cw.sql("SELECT seq FROM audit_log ORDER BY seq")
-    seqs = [int(r[0]) for r in rows]
-    assert len(seqs) == before + 24 and seqs == list(range(1, len(seqs) + 1)), seqs
+    chains = _chains(st.cw)
+    total = sum(len(v) for v in chains.values())
+    assert total == before + 24, (before, chains)
+    # More than one chain takes appends: they do not all queue on one head.
+    assert len(chains) >= 2, chains
+    heads = {int(i): (int(q), h) for i, q, h in
+             st.cw.sql("SELECT id, last_seq, last_hash FROM audit_head")}
+    assert sorted(heads) == list(range(1, 17)), heads
+    for c, rows in chains.items():
+        assert [q for _, q in rows] == list(range(1, len(rows) + 1)), (c, rows)
+        last = st.cw.scalar(f"SELECT hash FROM audit_log WHERE id = {rows[-1][0]}")
+        assert heads[c] == (len(rows), last), (c, heads[c])
+    for c in set(heads) - set(chains):
+        assert heads[c][0] == 0, (c, heads[c])
     v = _verify(admin)
-    assert v["valid"] is True and v["checked"] == len(seqs), v
+    assert v["valid"] is True and v["checked"] == total, v
+
+
+def test_rows_of_every_chain_are_listed_by_time(make_stack):
+    """GET /audit is one list over all chains, newest first by id."""
+    st, admin = idn.private_stack(make_stack, workers=2, threads=4)
+    _activity(st, admin, n=3)
+    chains = _chains(st.cw)
+    ids = sorted((i for rows in chains.values() for i, _ in rows), reverse=True)
+    got = [x["id"] for x in idn.data(admin.get(AUDIT, params={"per_page": 200}))]
+    assert got == ids[:len(got)] and len(got) == min(200, len(ids)), (got, ids)
+    ats = [x["at"] for x in idn.data(admin.get(AUDIT, params={"per_page": 200}))]
+    assert ats == sorted(ats, reverse=True), ats
 
 
 def test_edited_row_is_detected(make_stack):
@@ -253,7 +289,7 @@ def test_edited_row_is_detected(make_stack):
     v = _verify(admin)
     assert v["valid"] is True and v["checked"] == total and v["first_bad_id"] is None, v
 
-    rows = st.cw.sql("SELECT id, detail FROM audit_log WHERE detail <> '{}' ORDER BY seq")
+    rows = st.cw.sql("SELECT id, detail FROM audit_log WHERE detail <> '{}' ORDER BY id")
     x, detail = rows[len(rows) // 2]
     st.cw.sql(f"UPDATE audit_log SET detail = '{{}}' WHERE id = {x}")
     v = _verify(admin)
@@ -268,10 +304,36 @@ def test_edited_row_is_detected(make_stack):
     assert v["valid"] is False and v["first_bad_id"] == int(y), v
 
 
-def test_deleted_middle_row_is_detected(make_stack):
+def test_row_moved_to_another_chain_is_detected(make_stack):
+    """The chain number is part of the hash: a row copied into another
+    chain, with the links of that chain, does not verify."""
     st, admin = idn.private_stack(make_stack)
     _activity(st, admin)
-    ids = [int(r[0]) for r in st.cw.sql("SELECT id FROM audit_log ORDER BY seq")]
+    chains = _chains(st.cw)
+    c, rows = max(chains.items(), key=lambda kv: len(kv[1]))
+    other = next(k for k in range(1, 17) if k not in chains)
+    last_id = rows[-1][0]
+    # Move the newest row of chain c to an empty chain as its first row,
+    # and make both heads agree: only the hash can tell.
+    st.cw.sql(f"UPDATE audit_log SET chain = {other}, seq = 1, "
+              f"prev_hash = REPEAT('0', 64) WHERE id = {last_id}")
+    st.cw.sql(f"UPDATE audit_head SET last_seq = 1, last_hash = "
+              f"(SELECT hash FROM audit_log WHERE id = {last_id}) WHERE id = {other}")
+    prev = st.cw.scalar(f"SELECT hash FROM audit_log WHERE id = {rows[-2][0]}")
+    st.cw.sql(f"UPDATE audit_head SET last_seq = last_seq - 1, last_hash = '{prev}' "
+              f"WHERE id = {c}")
+    v = _verify(admin)
+    assert v["valid"] is False and v["first_bad_id"] == last_id, v
+
+
+def test_deleted_middle_row_is_detected(make_stack):
+    # One worker thread: its appends keep to one chain, which grows long.
+    st, admin = idn.private_stack(make_stack, workers=1, threads=1)
+    _activity(st, admin)
+    chains = _chains(st.cw)
+    c, rows = max(chains.items(), key=lambda kv: len(kv[1]))
+    assert len(rows) >= 3, chains
+    ids = [i for i, _ in rows]
     gone = ids[len(ids) // 2]
     st.cw.sql(f"DELETE FROM audit_log WHERE id = {gone}")
     v = _verify(admin)
@@ -280,13 +342,29 @@ def test_deleted_middle_row_is_detected(make_stack):
 
 
 def test_deleted_newest_rows_are_detected(make_stack):
-    """Cutting the tail of the chain (the last actions of an intruder) must
-    not verify: audit_head records the last seq and hash."""
+    """Cutting the tail of the log (the last actions of an intruder) must
+    not verify: each audit_head row records its chain's last seq and hash."""
     st, admin = idn.private_stack(make_stack)
     _activity(st, admin)
-    st.cw.sql("DELETE FROM audit_log ORDER BY seq DESC LIMIT 2")
+    st.cw.sql("DELETE FROM audit_log ORDER BY id DESC LIMIT 2")
     v = _verify(admin)
     assert v["valid"] is False, v
+
+
+def test_cut_tail_of_any_chain_is_detected(make_stack):
+    """The newest row of each chain in turn, deleted alone, is found."""
+    st, admin = idn.private_stack(make_stack, workers=2, threads=4)
+    _activity(st, admin)
+    chains = _chains(st.cw)
+    assert len(chains) >= 2, chains
+    for c, rows in chains.items():
+        i = rows[-1][0]
+        st.cw.sql(f"CREATE TABLE audit_cut AS SELECT * FROM audit_log WHERE id = {i}; "
+                  f"DELETE FROM audit_log WHERE id = {i}")
+        v = _verify(admin)
+        assert v["valid"] is False and v["first_bad_id"] is None, (c, v)
+        st.cw.sql("INSERT INTO audit_log SELECT * FROM audit_cut; DROP TABLE audit_cut")
+        assert _verify(admin)["valid"] is True, c
 
 
 # --------------------------------------------------------------------------
@@ -308,25 +386,37 @@ def test_retention_setting_and_cron_purge(make_stack):
 
     _activity(st, admin, n=3)
     cw = st.cw
-    total = int(cw.scalar("SELECT COUNT(*) FROM audit_log"))
+    chains = _chains(cw)
+    ordered = sorted(i for rows in chains.values() for i, _ in rows)
+    total = len(ordered)
     old = 6
     assert total > old + 4
-    cw.sql(f"UPDATE audit_log SET at = NOW(6) - INTERVAL 400 DAY WHERE seq <= {old}")
+    edge = ordered[old - 1]
+    # The oldest rows by id are a prefix of each chain they belong to.
+    purged = {c for c, rows in chains.items() if rows[0][0] <= edge}
+    cw.sql(f"UPDATE audit_log SET at = NOW(6) - INTERVAL 400 DAY WHERE id <= {edge}")
     res = cw.command("cron", "audit-retention", "--force")
     assert res.returncode == 0, res
-    assert cw.scalar(f"SELECT COUNT(*) FROM audit_log WHERE seq <= {old}") == "0"
+    assert cw.scalar(f"SELECT COUNT(*) FROM audit_log WHERE id <= {edge}") == "0"
     after = int(cw.scalar("SELECT COUNT(*) FROM audit_log"))
     assert after == total - old + 1, (total, after)        # + the retention row
-    assert cw.scalar("SELECT MIN(seq) FROM audit_log") == str(old + 1)
+    for c in purged:
+        kept = [q for i, q in chains[c] if i > edge]
+        anchor = max(q for i, q in chains[c] if i <= edge)
+        assert cw.scalar(f"SELECT anchor_seq FROM audit_head WHERE id = {c}") == str(anchor)
+        if kept:
+            assert cw.scalar(f"SELECT MIN(seq) FROM audit_log WHERE chain = {c}") == \
+                str(anchor + 1), c
     v = _verify(admin)
     assert v["valid"] is True and v["checked"] == after and v["first_bad_id"] is None, v
     _one(idn.audit_rows(admin, action="audit.retention"), detail__deleted=old,
-         detail__anchor_seq=old, username="cron")
+         detail__chains=len(purged), username="cron")
 
-    # The chain goes on from the new anchor, and edits are still found.
+    # Each chain goes on from its new anchor, and edits are still found.
     _activity(st, admin, n=1)
     assert _verify(admin)["valid"] is True
-    x = cw.scalar(f"SELECT id FROM audit_log WHERE seq = {old + 1}")
+    # The first kept row of a re-anchored chain.
+    x = min(rows[0][0] for c, rows in _chains(cw).items() if c in purged)
     cw.sql(f"UPDATE audit_log SET outcome = 'success2' WHERE id = {x}")
     v = _verify(admin)
     assert v["valid"] is False and v["first_bad_id"] == int(x), v
