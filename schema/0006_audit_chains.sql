@@ -8,9 +8,9 @@
 -- rows written before this migration are chain 1, unchanged, so they
 -- still verify. The order of the log as a whole is by id (time).
 ALTER TABLE audit_log
-    ADD COLUMN chain TINYINT UNSIGNED NOT NULL DEFAULT 1 AFTER id,
-    DROP INDEX audit_seq,
-    ADD UNIQUE KEY audit_chain_seq (chain, seq);
+    ADD COLUMN IF NOT EXISTS chain TINYINT UNSIGNED NOT NULL DEFAULT 1 AFTER id,
+    DROP INDEX IF EXISTS audit_seq,
+    ADD UNIQUE KEY IF NOT EXISTS audit_chain_seq (chain, seq);
 
 INSERT IGNORE INTO audit_head (id, last_seq, last_hash, anchor_seq, anchor_hash)
     VALUES (2, 0, REPEAT('0', 64), 0, REPEAT('0', 64)),

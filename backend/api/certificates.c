@@ -58,12 +58,15 @@ certs_issue(struct http_req *req, struct http_resp *resp)
     in.validity_days = (unsigned)json_integer_value(
         json_object_get(body, "validity_days"));
     auth_audit_event(req, &ev);
+    in.doc = &out;
     err = ca_issue(req->db, req->cfg, &in, &ev, &id, &why);
     if (err != CW_OK)
         return api_ca_fail(req, err, &why);
-    err = ca_cert_get_json(req->db, req->arena, id, &out);
-    if (err != CW_OK)
-        return err;
+    if (out == NULL) {
+        err = ca_cert_get_json(req->db, req->arena, id, &out);
+        if (err != CW_OK)
+            return err;
+    }
     return http_resp_data(resp, 201, out, NULL);
 }
 

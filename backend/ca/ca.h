@@ -206,6 +206,9 @@ struct ca_issue_req {
     const uint8_t *csr_key;
     size_t      csr_key_len;
     uint64_t    csr_id;
+    /* When not NULL: the issued certificate as ca_cert_get_json() renders
+     * it, from what ca_issue() has at hand (no read, no parse). */
+    json_t    **doc;
 };
 
 enum cw_err ca_issue(struct store *db, const struct cw_config *cfg,

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 #include <time.h>
 
 #include <openssl/evp.h>
@@ -30,7 +31,8 @@
 
 static const char sql_reserve[] =
     "INSERT INTO certificates (ca_id, serial, status, template, key_type, "
-    "created_by, renewed_from) VALUES (?, ?, 'pending', ?, ?, ?, ?)";
+    "created_by, renewed_from, created_at) "
+    "VALUES (?, ?, 'pending', ?, ?, ?, ?, ?)";
 static const char sql_done[] =
     "UPDATE certificates SET status = 'valid', subject_dn = ?, "
     "common_name = ?, sans = ?, not_before = ?, not_after = ?, "
@@ -240,6 +242,7 @@ struct issue_tx {
     const char                     *template_name;
     const char                     *key_type;
     char                            serial_hex[PKI_SERIAL_HEX_SIZE];
+    char                            created[32];  /* SQL, microseconds */
     uint64_t                        id;
     /* second transaction */
     const char                     *subject_dn;
@@ -259,16 +262,26 @@ struct issue_tx {
 static enum cw_err
 issue_reserve(struct store *db, struct issue_tx *t)
 {
-    struct store_param p[6];
+    struct store_param p[7];
+    struct timeval     tv;
+    struct tm          tm;
+    char               base[24];
 
+    /* created_at from here, so that the answer needs no read back. */
+    gettimeofday(&tv, NULL);
+    gmtime_r(&tv.tv_sec, &tm);
+    strftime(base, sizeof(base), "%Y-%m-%d %H:%M:%S", &tm);
+    snprintf(t->created, sizeof(t->created), "%s.%06ld", base,
+             (long)tv.tv_usec);
     p[0] = SP_U64(t->in->ca_id);
     p[1] = SP_STR(t->serial_hex);
     p[2] = SP_STR(t->template_name);
     p[3] = SP_STR(t->key_type);
     p[4] = SP_STR(t->ev->username ? t->ev->username : "");
     p[5] = t->in->renewed_from ? SP_U64(t->in->renewed_from) : SP_NULLV;
+    p[6] = SP_STR(t->created);
     for (int attempt = 0;; attempt++) {
-        enum cw_err err = store_exec(db, sql_reserve, p, 6, NULL, &t->id);
+        enum cw_err err = store_exec(db, sql_reserve, p, 7, NULL, &t->id);
 
         /* A lock wait or deadlock rolled the statement back: again. */
         if (err != CW_E_DB_RETRY || attempt == 2)
@@ -345,6 +358,66 @@ done_body(struct store *db, void *arg)
                     t->in->renewed_from ? "certificate.renew"
                                         : "certificate.issue",
                     "certificate", t->id, detail);
+}
+
+/* RFC 3339 UTC, seconds (as the list's DATE_FORMAT). */
+static json_t *
+time_json(time_t t)
+{
+    struct tm tm;
+    char      s[32];
+
+    gmtime_r(&t, &tm);
+    strftime(s, sizeof(s), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return json_string(s);
+}
+
+/* The document of a certificate just issued, as row_json() renders the
+ * stored row: the same members in the same order, from the values that
+ * were stored. */
+static enum cw_err
+issued_json(const struct issue_tx *t, X509 *cert, json_t *sans,
+            const struct pki_cert_info *info, json_t **out)
+{
+    json_t    *subject = NULL;
+    json_t    *doc;
+    struct buf pem;
+    char       created[32];
+    enum cw_err err;
+
+    err = pki_name_to_json(X509_get_subject_name(cert), &subject);
+    if (err != CW_OK)
+        return err;
+    /* "YYYY-MM-DD HH:MM:SS.ffffff" -> "YYYY-MM-DDTHH:MM:SSZ" */
+    snprintf(created, sizeof(created), "%.10sT%.8sZ", t->created,
+             t->created + 11);
+    doc = json_pack(
+        "{s:I, s:I, s:s, s:s, s:s, s:b, s:o, s:O, s:s, s:o, s:o, s:s, s:b,"
+        " s:n, s:n, s:n, s:s, s:s, s:s, s:o}",
+        "id", (json_int_t)t->id, "ca_id", (json_int_t)t->in->ca_id,
+        "serial", t->serial_hex, "status", "valid", "template",
+        t->template_name, "is_ca", 0, "subject", subject, "sans", sans,
+        "key_type", t->key_type, "not_before", time_json(info->not_before),
+        "not_after", time_json(info->not_after), "fingerprint_sha256",
+        t->fp, "has_private_key", t->wrapped->len > 0, "revoked_at",
+        "revocation_reason", "invalidity_date", "created_at", created,
+        "subject_dn", t->subject_dn, "common_name", t->cn, "renewed_from",
+        t->in->renewed_from ? json_integer((json_int_t)t->in->renewed_from)
+                            : json_null());
+    if (doc == NULL)
+        return CW_E_INTERNAL;
+    buf_init(&pem, LIM_CERT_DER * 2);
+    err = pki_cert_to_pem(cert, &pem);
+    if (err == CW_OK)
+        json_object_set_new(doc, "pem",
+                            json_stringn((const char *)pem.p, pem.len));
+    buf_cleanup(&pem);
+    if (err != CW_OK) {
+        json_decref(doc);
+        return err;
+    }
+    *out = doc;
+    return CW_OK;
 }
 
 /* Lower case, at most 255 bytes (the index column). */
@@ -640,6 +713,11 @@ ca_issue(struct store *db, const struct cw_config *cfg,
     if (err == CW_OK) {
         *id = t.id;
         reserved = 0;
+        /* Stored: a failure to render is the caller's to handle (it can
+         * read the row back). */
+        if (in->doc != NULL &&
+            issued_json(&t, tbs, sans_json, &info, in->doc) != CW_OK)
+            *in->doc = NULL;
     }
 out:
     if (reserved) {

@@ -116,11 +116,23 @@ add_key_ids(X509 *x, const struct pki_cert_spec *spec)
     ASN1_OCTET_STRING       *ski = NULL;
     AUTHORITY_KEYID         *aki = NULL;
     const ASN1_OCTET_STRING *issuer_ski = NULL;
+    const unsigned char     *pk = NULL;
+    int                      pklen = 0;
+    unsigned int             mdlen = 0;
     enum cw_err              err;
 
-    err = pki_key_id(spec->pubkey, id);
-    if (err != CW_OK)
-        return err;
+    /* RFC 5280 4.2.1.2 method 1 over the key bits already encoded in x
+     * (X509_set_pubkey): the same value pki_key_id() computes, without
+     * encoding the key and decoding it once more (OpenSSL 3's encoders
+     * and decoders cost more than the rest of the certificate). */
+    if (X509_PUBKEY_get0_param(NULL, &pk, &pklen, NULL,
+                               X509_get_X509_PUBKEY(x)) != 1 ||
+        pk == NULL || pklen <= 0 ||
+        EVP_Digest(pk, (size_t)pklen, id, &mdlen, EVP_sha1(), NULL) != 1 ||
+        mdlen != PKI_KEYID_LEN) {
+        pki_ssl_failed("subjectKeyIdentifier");
+        return CW_E_CRYPTO;
+    }
     err = CW_E_CRYPTO;
     ski = ASN1_OCTET_STRING_new();
     aki = AUTHORITY_KEYID_new();

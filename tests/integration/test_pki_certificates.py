@@ -194,6 +194,33 @@ def test_issue_from_csr(admin, chain, cw, kind, form):
     assert pk.counts(cw) == before
 
 
+@pytest.mark.parametrize("how", ["csr", "key", "many-names"])
+def test_issue_answer_equals_the_stored_certificate(admin, chain, cw, how):
+    """The 201 answer is rendered from what was just stored, without reading
+    it back: it must be the document GET returns, member for member."""
+    cn = f"answer-{secrets.token_hex(3)}.example.com"
+    if how == "csr":
+        key = pk.gen_key("p256")
+        d = pk.issue(admin, chain["inter"]["id"], cn=None, validity_days=30,
+                     csr=pk.make_csr(key, cn, [x509.DNSName(cn)]))
+    elif how == "key":
+        d = pk.issue(admin, chain["inter"]["id"], cn=cn, validity_days=30,
+                     subject={"CN": cn, "O": "Answer Org", "C": "DE"})
+    else:
+        # 11 names: batches of 8, 2 and 1 name rows.
+        sans = [{"type": "dns", "value": f"n{i}-{cn}"} for i in range(10)]
+        d = pk.issue(admin, chain["inter"]["id"], cn=cn, validity_days=30, sans=sans)
+        names = cw.sql(f"SELECT name, HEX(name_rev) FROM certificate_names "
+                       f"WHERE cert_id = {d['id']} ORDER BY id")
+        want = [cn.lower()] + [s["value"] for s in sans]
+        assert [n for n, _ in names] == want, names
+        assert all(bytes.fromhex(r).decode() == n[::-1] for n, r in names), names
+    got = idn.data(admin.get(f"{CERTS}/{d['id']}"))
+    assert list(d) == list(got), (list(d), list(got))
+    assert d == got, {k: (d[k], got.get(k)) for k in d if d[k] != got.get(k)}
+    assert cw.scalar(f"SELECT status FROM certificates WHERE id = {d['id']}") == "valid"
+
+
 def test_subjectless_csr_takes_cn_from_first_san(admin, chain):
     key = pk.gen_key("p256")
     csr = pk.make_csr(key, None, [x509.DNSName("first.example.net"),

@@ -1491,13 +1491,18 @@ split_check_stmt(const char *sql, size_t len, void *arg)
 /* Every migration compiled into the binary splits cleanly. */
 START_TEST(test_migrations_embedded)
 {
+    unsigned prev = 0;
+
     ck_assert_uint_gt(store_nmigrations, 0);
     for (unsigned i = 0; i < store_nmigrations; i++) {
         const struct store_migration *m = &store_migrations[i];
         size_t                        n = 0;
 
-        ck_assert_msg(m->version == i + 1, "migration %u has version %u",
-                      i, m->version);
+        /* Ascending and unique; a number may be missing (migrations are
+         * numbered when they are written, and applied by number). */
+        ck_assert_msg(m->version > prev, "migration %u has version %u "
+                      "after %u", i, m->version, prev);
+        prev = m->version;
         ck_assert_msg(m->name != NULL && m->name[0] != '\0', "migration %u",
                       i);
         ck_assert_msg(store_migration_split(m->sql, split_check_stmt, &n) ==
