@@ -32,8 +32,8 @@ enum cw_err ca_chain_load(struct store *db, const struct cw_config *cfg,
                           struct arena *a, uint64_t id,
                           STACK_OF(X509) **out);
 /* For issuing with CA id: its row and chain (issuer first, as
- * ca_chain_load) in one statement, after the checks of ca_can_sign() and
- * ca_chain_usable() (why filled). */
+ * ca_chain_load), one lookup per level, after the checks of ca_can_sign()
+ * and ca_chain_usable() (why filled). */
 enum cw_err ca_issuer_load(struct store *db, const struct cw_config *cfg,
                            struct arena *a, uint64_t id, struct ca_row *out,
                            STACK_OF(X509) **chain, struct ca_why *why);
