@@ -1496,8 +1496,10 @@ START_TEST(test_migrations_embedded)
         const struct store_migration *m = &store_migrations[i];
         size_t                        n = 0;
 
-        ck_assert_msg(m->version == i + 1, "migration %u has version %u",
-                      i, m->version);
+        /* Strictly increasing; a gap is allowed (a number may belong to
+         * a migration on another branch). */
+        ck_assert_msg(m->version > (i == 0 ? 0 : store_migrations[i - 1].version),
+                      "migration %u has version %u", i, m->version);
         ck_assert_msg(m->name != NULL && m->name[0] != '\0', "migration %u",
                       i);
         ck_assert_msg(store_migration_split(m->sql, split_check_stmt, &n) ==
