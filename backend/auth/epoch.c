@@ -3,22 +3,68 @@
  * request that arrived before it was sent: a request waits for a read that
  * starts after it arrived, never for one already in flight, so a
  * revocation committed before a request arrived is always seen by it.
+ *
+ * The coordination lives in a MAP_SHARED page that the master maps before
+ * forking, so all worker threads of a node share reads. A worker that dies
+ * in the middle of a read is noticed by the waiters, one of which reads
+ * instead.
  */
 #include "config.h"
 
+#include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
 #include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "auth/epoch.h"
+#include "util/log.h"
+#include "util/mem.h"
+
+/* A waiter checks at this interval whether the reading process still
+ * lives. */
+#define EPOCH_WAIT_MS 100
 
 static const char sql_epoch[] = "SELECT gen FROM auth_epoch WHERE id = 1";
 
-static pthread_mutex_t epoch_mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t  epoch_cv = PTHREAD_COND_INITIALIZER;
-static uint64_t        epoch_started;   /* reads sent so far             */
-static uint64_t        epoch_done;      /* the latest read that finished */
-static int             epoch_busy;      /* a read is in flight           */
-static enum cw_err     epoch_err;       /* outcome of read epoch_done    */
-static uint64_t        epoch_gen;
+/* Lock-free: waiters sleep on the futex word `done`, so a finished read
+ * wakes them without a lock to fight over. Sequence numbers are 32-bit
+ * and compared modulo 2^32. The result word holds the epoch, or with
+ * EPOCH_ERR set the error of the read. */
+#define EPOCH_ERR (1ULL << 63)
+
+struct epoch_shared {
+    _Atomic uint32_t done;      /* the latest read that finished (futex) */
+    _Atomic uint32_t started;   /* reads sent so far                     */
+    _Atomic uint64_t result;    /* the result of a read >= done          */
+    _Atomic int32_t  reader;    /* pid of the process reading, or 0      */
+};
+
+static struct epoch_shared *ep;
+static pthread_once_t       ep_once = PTHREAD_ONCE_INIT;
+
+static void
+epoch_map(void)
+{
+    void *p = mmap(NULL, sizeof(*ep), PROT_READ | PROT_WRITE,
+                   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+    if (p == MAP_FAILED)
+        cw_assert_fail("mmap of the epoch page", __FILE__, __LINE__);
+    ep = p;   /* zero-filled: nothing read yet */
+}
+
+void
+auth_epoch_init(void)
+{
+    pthread_once(&ep_once, epoch_map);
+}
 
 static enum cw_err
 epoch_read(struct store *db, uint64_t *gen)
@@ -30,45 +76,69 @@ epoch_read(struct store *db, uint64_t *gen)
     arena_init(&a);
     err = store_query(db, &a, sql_epoch, NULL, 0, &rows);
     if (err == CW_OK) {
-        if (rows.nrows == 1)
-            *gen = store_cell_u64(&rows, 0, 0);
-        else
+        if (rows.nrows == 1) {
+            *gen = store_cell_u64(&rows, 0, 0) & ~EPOCH_ERR;
+        } else {
+            log_err("auth_epoch has no row 1: run certward migrate");
             err = CW_E_SCHEMA;
+        }
     }
     arena_reset(&a);
     return err;
 }
 
+static void
+futex_wait_ms(_Atomic uint32_t *word, uint32_t val, long ms)
+{
+    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+    syscall(SYS_futex, word, FUTEX_WAIT, val, &ts, NULL, 0);
+}
+
+static void
+futex_wake_all(_Atomic uint32_t *word)
+{
+    syscall(SYS_futex, word, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+}
+
 enum cw_err
 auth_epoch_get(struct store *db, uint64_t *gen)
 {
-    uint64_t    need;
-    enum cw_err err;
+    int32_t  me = (int32_t)getpid();
+    uint32_t need;
+    uint64_t res;
 
-    pthread_mutex_lock(&epoch_mu);
-    /* A read already in flight may have been sent before we arrived: only
-     * the next one counts. */
-    need = epoch_started + 1;
-    while (epoch_done < need) {
-        if (!epoch_busy) {
-            uint64_t mine = ++epoch_started;
-            uint64_t g = 0;
+    auth_epoch_init();
+    /* A read already sent may have left before we arrived: only the
+     * next one counts. */
+    need = atomic_load(&ep->started) + 1;
+    for (;;) {
+        uint32_t d = atomic_load(&ep->done);
+        int32_t  idle = 0;
 
-            epoch_busy = 1;
-            pthread_mutex_unlock(&epoch_mu);
-            err = epoch_read(db, &g);
-            pthread_mutex_lock(&epoch_mu);
-            epoch_busy = 0;
-            epoch_done = mine;
-            epoch_err = err;
-            epoch_gen = g;
-            pthread_cond_broadcast(&epoch_cv);
-        } else {
-            pthread_cond_wait(&epoch_cv, &epoch_mu);
+        if ((int32_t)(d - need) >= 0)
+            break;
+        if (atomic_compare_exchange_strong(&ep->reader, &idle, me)) {
+            uint32_t    mine = atomic_fetch_add(&ep->started, 1) + 1;
+            uint64_t    g = 0;
+            enum cw_err err = epoch_read(db, &g);
+
+            atomic_store(&ep->result, err == CW_OK ? g
+                                                   : EPOCH_ERR | (uint64_t)err);
+            atomic_store(&ep->done, mine);
+            atomic_store(&ep->reader, 0);
+            futex_wake_all(&ep->done);
+            continue;
         }
+        /* The reading worker died: its read will never finish. */
+        if (idle != 0 && idle != me && kill(idle, 0) != 0 && errno == ESRCH)
+            atomic_compare_exchange_strong(&ep->reader, &idle, 0);
+        else
+            futex_wait_ms(&ep->done, d, EPOCH_WAIT_MS);
     }
-    err = epoch_err;
-    *gen = epoch_gen;
-    pthread_mutex_unlock(&epoch_mu);
-    return err;
+    res = atomic_load(&ep->result);
+    if (res & EPOCH_ERR)
+        return (enum cw_err)(res & ~EPOCH_ERR);
+    *gen = res;
+    return CW_OK;
 }

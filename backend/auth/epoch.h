@@ -11,11 +11,15 @@
 
 #include "store/store.h"
 
+/* Map the page that the workers of a node share reads through; called by
+ * the master before it forks (and on first use without a master). */
+void auth_epoch_init(void);
 /* The current epoch, from a read that started after this call began, so
- * every change committed before the call is counted. Concurrent callers in
- * one process share a read: one thread queries on its own connection, the
- * others wait for it (or for the next read when one had already started
- * before they arrived). CW_E_DB_DOWN etc. when the read fails. */
+ * every change committed before the call is counted. Concurrent callers
+ * on one node share a read: one thread queries on its own connection, the
+ * others, in every worker process of the node, wait for it (or for the
+ * next read when one had already started before they arrived).
+ * CW_E_DB_DOWN etc. when the read fails. */
 enum cw_err auth_epoch_get(struct store *db, uint64_t *gen);
 
 #endif
