@@ -296,19 +296,26 @@ static enum cw_err
 me(struct http_req *req, struct http_resp *resp)
 {
     /* The authentication already read the account and rendered it: no
-     * second round trip, no JSON tree. A CSRF token lives 24 h and
-     * sessions may live longer: the SPA takes a fresh one from here. */
+     * second round trip, no JSON tree, no formatting. A CSRF token lives
+     * 24 h and sessions may live longer: the SPA takes a current one from
+     * here. */
     const struct http_identity *who = req->who;
-    char *doc = arena_printf(
-        req->arena,
-        "{\"data\":{\"user\":{%s,\"two_factor_enrolment_required\":%s,"
-        "\"auth\":\"%s\"}%s%s%s}}",
-        who->user_json, who->needs_2fa ? "true" : "false",
-        who->api_key_id ? "api_key" : "session",
-        who->csrf_token ? ",\"csrf_token\":\"" : "",
-        who->csrf_token ? who->csrf_token : "", who->csrf_token ? "\"" : "");
+    const char *csrf = who->csrf_token;
+    const char *parts[] = {
+        "{\"data\":{\"user\":{", who->user_json,
+        ",\"two_factor_enrolment_required\":",
+        who->needs_2fa ? "true" : "false", ",\"auth\":\"",
+        who->api_key_id ? "api_key" : "session", "\"}",
+        csrf ? ",\"csrf_token\":\"" : "", csrf ? csrf : "", csrf ? "\"" : "",
+        "}}",
+    };
+    enum cw_err err;
 
-    return http_resp_bytes(resp, 200, "application/json", doc, strlen(doc));
+    err = http_resp_bytes(resp, 200, "application/json", "", 0);
+    for (size_t i = 0; err == CW_OK && i < sizeof(parts) / sizeof(parts[0]);
+         i++)
+        err = buf_puts(&resp->body, parts[i]);
+    return err;
 }
 
 static const struct http_route routes[] = {

@@ -362,7 +362,7 @@ auth_cookie(struct http_req *req, const char *cookie_hdr)
     OPENSSL_cleanse(token, len);
     /* Read after this request arrived: every revocation committed before
      * it is counted. */
-    err = auth_epoch_get(req->db, &gen);
+    err = auth_epoch_get(req->db, req->arena, &gen);
     if (err != CW_OK)
         return err;
     if (!e->row_ok || e->gen != gen || e->row_exp <= (int64_t)now) {
@@ -393,7 +393,7 @@ auth_cookie(struct http_req *req, const char *cookie_hdr)
     who->user_id = e->cl.user_id;
     who->username = arena_strdup(req->arena, e->username);
     who->role = arena_strdup(req->arena, e->role);
-    who->user_json = arena_strdup(req->arena, e->user_json);
+    who->user_json = e->user_json;   /* this thread's: valid for the request */
     who->session_id = e->session_id;
     who->perms = e->perms;
     who->via_cookie = 1;

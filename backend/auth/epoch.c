@@ -72,14 +72,12 @@ auth_epoch_init(void)
 }
 
 static enum cw_err
-epoch_read(struct store *db, uint64_t *gen)
+epoch_read(struct store *db, struct arena *a, uint64_t *gen)
 {
-    struct arena      a;
     struct store_rows rows;
     enum cw_err       err;
 
-    arena_init(&a);
-    err = store_query(db, &a, sql_epoch, NULL, 0, &rows);
+    err = store_query(db, a, sql_epoch, NULL, 0, &rows);
     if (err == CW_OK) {
         if (rows.nrows == 1) {
             *gen = store_cell_u64(&rows, 0, 0) & ~EPOCH_ERR;
@@ -88,7 +86,6 @@ epoch_read(struct store *db, uint64_t *gen)
             err = CW_E_SCHEMA;
         }
     }
-    arena_reset(&a);
     return err;
 }
 
@@ -122,12 +119,12 @@ kick(uint32_t seq)
 /* Read as the reader until nobody waits for a later read (or the chain
  * limit), then step down. */
 static void
-lead(struct store *db)
+lead(struct store *db, struct arena *a)
 {
     for (int chain = 0;; chain++) {
         uint32_t    mine = atomic_fetch_add(&ep->started, 1) + 1;
         uint64_t    g = 0;
-        enum cw_err err = epoch_read(db, &g);
+        enum cw_err err = epoch_read(db, a, &g);
 
         atomic_store(&ep->result,
                      err == CW_OK ? g : EPOCH_ERR | (uint64_t)err);
@@ -149,7 +146,7 @@ lead(struct store *db)
 }
 
 enum cw_err
-auth_epoch_get(struct store *db, uint64_t *gen)
+auth_epoch_get(struct store *db, struct arena *a, uint64_t *gen)
 {
     int32_t  me = (int32_t)getpid();
     uint32_t need;
@@ -171,7 +168,7 @@ auth_epoch_get(struct store *db, uint64_t *gen)
         if (!seq_before(atomic_load(&ep->done), need))
             break;
         if (atomic_compare_exchange_strong(&ep->reader, &idle, me)) {
-            lead(db);
+            lead(db, a);
             continue;
         }
         /* The reading worker died: its read will never finish. */

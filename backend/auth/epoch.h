@@ -19,7 +19,7 @@ void auth_epoch_init(void);
  * on one node share a read: one thread queries on its own connection, the
  * others, in every worker process of the node, wait for it (or for the
  * next read when one had already started before they arrived).
- * CW_E_DB_DOWN etc. when the read fails. */
-enum cw_err auth_epoch_get(struct store *db, uint64_t *gen);
+ * a: the caller's request arena. CW_E_DB_DOWN etc. when the read fails. */
+enum cw_err auth_epoch_get(struct store *db, struct arena *a, uint64_t *gen);
 
 #endif

@@ -101,7 +101,8 @@ struct http_identity {
     int          must_change_password;
     int          needs_2fa;      /* role requires 2FA, not enrolled  */
     const char  *user_json;      /* members of the account object with
-                                  * "permissions", no braces (arena)  */
+                                  * "permissions", no braces; valid for
+                                  * the request                       */
     const char  *csrf_token;     /* a current CSRF token (cookie only) */
 };
 
