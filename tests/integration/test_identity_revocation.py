@@ -175,3 +175,23 @@ def test_authenticated_reads_write_nothing(two_nodes):
     _warm(a.url, c.cookie)
     assert a.cw.scalar(f"SELECT last_seen_at FROM sessions WHERE sid = '{sid}'") == seen
     assert _epoch(a.cw) == before
+
+
+def test_session_requests_answer_503_while_the_database_is_down(make_stack):
+    """A failed epoch read fails every request that waited for it with 503
+    (never a stale 200 from a kept session row), and the next read after
+    the database is back succeeds."""
+    st = make_stack(own_db=True, workers=2, threads=2, loopback_unlimited=True)
+    name = idn.unique("epdown")
+    pw = idn.strong_password()
+    res, _ = idn.cli_user(st.cw, name, "viewer", pw)
+    assert res.returncode == 0, res
+    c = idn.login_retrying(st.url, name, pw)
+    _warm(st.url, c.cookie)
+    st.db.stop()
+    for r in _me_all_workers(st.url, c.cookie, n=8):
+        expect.problem(r, 503)
+    st.db.start()
+    stack.wait_until(lambda: idn.cookie_get(st.url, ME, c.cookie).status_code == 200, 30,
+                     what="GET /auth/me after the database restart")
+    _warm(st.url, c.cookie)
