@@ -3,7 +3,9 @@
  * Bearer API key (cwk_...) or the session cookie; a cookie-authenticated
  * state change must carry a valid X-CSRF-Token. Everything read here is
  * client input: the Authorization header, the Cookie header, the CSRF
- * header.
+ * header. Verified tokens and session rows are kept per worker thread and
+ * reused only while the authentication epoch (epoch.h), read for every
+ * request, is unchanged.
  */
 #include "config.h"
 
