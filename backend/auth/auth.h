@@ -12,6 +12,8 @@
 /* Authenticate req for an AUTH_USER route; sets req->who. CW_E_UNAUTH,
  * CW_E_CSRF, CW_E_DB_DOWN... on failure. */
 enum cw_err auth_request(struct http_req *req);
+/* Free this thread's session copies (at worker thread exit). */
+void auth_thread_cleanup(void);
 /* Does the identity hold perm ("action:resource")? */
 int auth_has_perm(const struct http_identity *who, const char *perm);
 /* Count this request against its client's limit; CW_E_RATELIMIT with

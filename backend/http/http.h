@@ -100,7 +100,10 @@ struct http_identity {
     const char  *sid;            /* session id (cookie sessions)     */
     int          must_change_password;
     int          needs_2fa;      /* role requires 2FA, not enrolled  */
-    json_t      *user;           /* the account as JSON (arena-owned) */
+    const char  *user_json;      /* members of the account object with
+                                  * "permissions", no braces; valid for
+                                  * the request                       */
+    const char  *csrf_token;     /* a current CSRF token (cookie only) */
 };
 
 struct http_param {

@@ -30,6 +30,7 @@
 
 #include <mysql.h>
 
+#include "auth/epoch.h"
 #include "auth/ratelimit.h"
 #include "ca/ca.h"
 #include "http/http.h"
@@ -484,6 +485,7 @@ http_serve(const struct cw_config *cfg, char *const argv[])
 
     /* Shared by every worker of this node: mapped before any fork. */
     auth_ratelimit_init();
+    auth_epoch_init();
     ca_ocsp_cache_init();
     /* spawn-fcgi, mod_fcgid, systemd StandardInput=socket: fd 0. */
     if (inh == NULL && fd_is_listening(0)) {

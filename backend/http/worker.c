@@ -23,6 +23,7 @@
 
 #include "http/http.h"
 #include "http/worker.h"
+#include "auth/auth.h"
 #include "signer/signer.h"
 #include "store/store.h"
 #include "util/log.h"
@@ -102,6 +103,7 @@ thread_main(void *arg)
     }
     FCGX_Free(&fr, 1);
     signer_thread_cleanup();
+    auth_thread_cleanup();
     arena_reset(&env.arena);
     store_free(env.db);
     mysql_thread_end();

@@ -1,0 +1,197 @@
+"""Session revocation across workers and nodes with reused session rows.
+
+Workers keep the session rows they read and reuse them while the
+authentication epoch (table auth_epoch, kept by triggers) is unchanged; the
+epoch is read for every request. These tests run two certward nodes, each
+with its own nginx, on one database, and check that every change that ends
+or alters a session takes effect on the very next request on the other
+node, including changes made directly in SQL.
+"""
+
+import datetime
+
+import pytest
+
+import expect
+import identity as idn
+import stack
+from identity import API
+
+ME = API + "/auth/me"
+
+
+@pytest.fixture
+def two_nodes(make_stack):
+    """Node A (a private stack) and node B: a second `certward serve` with
+    the same database and secrets, behind its own nginx."""
+    a = make_stack(loopback_unlimited=True)
+    cw_b = stack.Certward(a.cw.mariadb, database=a.cw.database, settings={
+        "security": {"jwt_secret_file": a.cw.jwt_secret_file,
+                     "master_key_file": a.cw.master_key_file}}, name="certward-b")
+    web_b = None
+    try:
+        cw_b.start()
+        web_b = stack.WEB_SERVERS["nginx"](cw_b.socket, stack.make_docroot()).start()
+        name = idn.unique("epadmin")
+        pw = idn.strong_password()
+        res, _ = idn.cli_user(a.cw, name, "admin", pw)
+        assert res.returncode == 0, res
+        admin = idn.login_retrying(a.url, name, pw)
+        yield a, web_b.url, admin
+    finally:
+        if web_b is not None:
+            web_b.stop()
+        cw_b.stop()
+
+
+def _me_all_workers(url, token, n=12):
+    """n GETs on fresh connections (nginx hands them to either worker)."""
+    return [idn.cookie_get(url, ME, token) for _ in range(n)]
+
+
+def _warm(url, token):
+    for r in _me_all_workers(url, token):
+        assert r.status_code == 200, idn.describe(r)
+    return idn.data(r)["user"]
+
+
+def _all_unauth(url, token):
+    for r in _me_all_workers(url, token):
+        expect.problem(r, 401, "unauthorized")
+
+
+def _epoch(cw):
+    return int(cw.scalar("SELECT gen FROM auth_epoch WHERE id = 1"))
+
+
+def test_logout_on_one_node_ends_the_session_on_the_other(two_nodes):
+    a, url_b, admin = two_nodes
+    c = idn.login_new(admin, role="viewer", prefix="epout")
+    token = c.cookie
+    _warm(url_b, token)
+    before = _epoch(a.cw)
+    r = c.post(API + "/auth/logout")
+    assert r.status_code == 204, idn.describe(r)
+    assert _epoch(a.cw) > before
+    _all_unauth(url_b, token)
+
+
+def test_revoking_a_session_is_seen_by_the_other_node(two_nodes):
+    a, url_b, admin = two_nodes
+    uid, name, pw = idn.new_user(admin, role="viewer", prefix="eprev")
+    first = idn.Client(a.url)
+    first.login(name, pw)
+    second = idn.Client(a.url)
+    second.login(name, pw)
+    _warm(url_b, second.cookie)
+    sid = idn.jwt_decode(second.cookie)[1]["sid"]
+    sessions = idn.data(first.get(API + "/account/sessions"))
+    target = [s for s in sessions if a.cw.scalar(
+        f"SELECT sid FROM sessions WHERE id = {int(s['id'])}") == sid]
+    assert len(target) == 1, sessions
+    r = first.delete(f"{API}/account/sessions/{target[0]['id']}")
+    assert r.status_code == 204, idn.describe(r)
+    _all_unauth(url_b, second.cookie)
+    assert _warm(url_b, first.cookie)["id"] == uid
+
+
+def test_role_change_and_disabling_take_effect_on_the_next_request(two_nodes):
+    a, url_b, admin = two_nodes
+    c = idn.login_new(admin, role="viewer", prefix="eprole")
+    token = c.cookie
+    me = _warm(url_b, token)
+    assert me["role"] == "viewer" and "read:audit" not in me["permissions"], me
+    r = admin.patch(f"{API}/users/{c.user['id']}", json={"role": "auditor"})
+    assert r.status_code == 200, idn.describe(r)
+    for r in _me_all_workers(url_b, token):
+        me = idn.data(r)["user"]
+        assert me["role"] == "auditor" and "read:audit" in me["permissions"], me
+    r = admin.patch(f"{API}/users/{c.user['id']}", json={"active": False})
+    assert r.status_code == 200, idn.describe(r)
+    _all_unauth(url_b, token)
+
+
+def test_custom_role_permissions_change_on_the_next_request(two_nodes):
+    a, url_b, admin = two_nodes
+    role = idn.data(admin.post(API + "/roles", json={
+        "name": idn.unique("eprole"), "description": "", "permissions": ["read:users"]}), 201)
+    c = idn.login_new(admin, role=role["name"], prefix="epcustom")
+    me = _warm(url_b, c.cookie)
+    assert "read:users" in me["permissions"], me
+    r = admin.put(f"{API}/roles/{role['id']}", json={"permissions": ["read:audit"]})
+    assert r.status_code == 200, idn.describe(r)
+    for r in _me_all_workers(url_b, c.cookie):
+        perms = idn.data(r)["user"]["permissions"]
+        assert "read:audit" in perms and "read:users" not in perms, perms
+    expect.problem(idn.cookie_get(url_b, API + "/users", c.cookie), 403, "forbidden")
+
+
+@pytest.mark.parametrize("sql", [
+    "UPDATE users SET active = 0 WHERE id = {uid}",
+    "UPDATE sessions SET revoked_at = NOW(6) WHERE user_id = {uid}",
+    "UPDATE sessions SET expires_at = NOW(6) - INTERVAL 1 SECOND WHERE user_id = {uid}",
+    "DELETE FROM sessions WHERE user_id = {uid}",
+    "DELETE FROM users WHERE id = {uid}",
+])
+def test_changes_made_in_sql_take_effect_on_the_next_request(two_nodes, sql):
+    a, url_b, admin = two_nodes
+    c = idn.login_new(admin, role="viewer", prefix="epsql")
+    _warm(a.url, c.cookie)
+    _warm(url_b, c.cookie)
+    a.cw.sql(sql.format(uid=int(c.user["id"])))
+    _all_unauth(a.url, c.cookie)
+    _all_unauth(url_b, c.cookie)
+
+
+def test_second_factor_change_is_seen_at_once(two_nodes):
+    """A role that requires 2FA: the restriction lifts as soon as the
+    enrolment row says so (set here in SQL), on either node."""
+    a, url_b, admin = two_nodes
+    c = idn.login_new(admin, role="viewer", prefix="ep2fa")
+    me = _warm(url_b, c.cookie)
+    assert me["two_factor_enabled"] is False, me
+    a.cw.sql("INSERT INTO user_totp (user_id, secret_wrapped, confirmed_at) "
+             f"VALUES ({int(c.user['id'])}, x'00', NOW(6))")
+    for r in _me_all_workers(url_b, c.cookie):
+        assert idn.data(r)["user"]["two_factor_enabled"] is True, r.text
+    a.cw.sql(f"DELETE FROM user_totp WHERE user_id = {int(c.user['id'])}")
+    for r in _me_all_workers(a.url, c.cookie):
+        assert idn.data(r)["user"]["two_factor_enabled"] is False, r.text
+
+
+def test_authenticated_reads_write_nothing(two_nodes):
+    """Repeated GETs neither advance the epoch nor write last_seen_at more
+    than once a minute; a stale last_seen_at is refreshed on first use."""
+    a, url_b, admin = two_nodes
+    c = idn.login_new(admin, role="viewer", prefix="epseen")
+    sid = idn.jwt_decode(c.cookie)[1]["sid"]
+    a.cw.sql("UPDATE sessions SET last_seen_at = '2000-01-01 00:00:00' "
+             f"WHERE sid = '{sid}'")
+    before = _epoch(a.cw)
+    _warm(url_b, c.cookie)
+    seen = a.cw.scalar(f"SELECT last_seen_at FROM sessions WHERE sid = '{sid}'")
+    assert seen.startswith(str(datetime.datetime.now(datetime.timezone.utc).year)), seen
+    _warm(url_b, c.cookie)
+    _warm(a.url, c.cookie)
+    assert a.cw.scalar(f"SELECT last_seen_at FROM sessions WHERE sid = '{sid}'") == seen
+    assert _epoch(a.cw) == before
+
+
+def test_session_requests_answer_503_while_the_database_is_down(make_stack):
+    """A failed epoch read fails every request that waited for it with 503
+    (never a stale 200 from a kept session row), and the next read after
+    the database is back succeeds."""
+    st = make_stack(own_db=True, workers=2, threads=2, loopback_unlimited=True)
+    name = idn.unique("epdown")
+    pw = idn.strong_password()
+    res, _ = idn.cli_user(st.cw, name, "viewer", pw)
+    assert res.returncode == 0, res
+    c = idn.login_retrying(st.url, name, pw)
+    _warm(st.url, c.cookie)
+    st.db.stop()
+    for r in _me_all_workers(st.url, c.cookie, n=8):
+        expect.problem(r, 503)
+    st.db.start()
+    stack.wait_until(lambda: idn.cookie_get(st.url, ME, c.cookie).status_code == 200, 30,
+                     what="GET /auth/me after the database restart")
+    _warm(st.url, c.cookie)
