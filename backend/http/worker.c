@@ -21,6 +21,7 @@
 #include <fcgiapp.h>
 #include <mysql.h>
 
+#include "ca/ca.h"
 #include "http/http.h"
 #include "http/worker.h"
 #include "signer/signer.h"
@@ -102,6 +103,7 @@ thread_main(void *arg)
     }
     FCGX_Free(&fr, 1);
     signer_thread_cleanup();
+    ca_ocsp_thread_cleanup();
     arena_reset(&env.arena);
     store_free(env.db);
     mysql_thread_end();
