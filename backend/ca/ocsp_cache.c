@@ -37,9 +37,14 @@
 #include "util/log.h"
 #include "util/mem.h"
 
-#define OC_SLOTS    16384u
+/* Buckets of OC_PROBE slots. With 4-slot buckets, 10,000 answers in
+ * 16,384 slots put 23% of them in overfull buckets, where clients cycling
+ * through them evict each other on every request; with 8-slot buckets in
+ * 32,768 slots that is 0.4% of 10,000 answers (12% of 20,000). The
+ * mapping (about 57 MiB) is touched only where entries land. */
+#define OC_SLOTS    32768u
 #define OC_STRIPES  256u
-#define OC_PROBE    4u
+#define OC_PROBE    8u
 #define OC_KEY_MAX  160u
 #define OC_DER_MAX  1536u    /* larger answers (RSA 4096 + chain) skip it */
 #define OCSP_CACHE_TTL_MS      60000
