@@ -426,6 +426,6 @@ http_handle(struct http_env *env, const struct http_io *io)
               req.client_addr);
     http_resp_cleanup(&resp);
     buf_cleanup(&req.body);
-    arena_reset(&env->arena);
+    arena_recycle(&env->arena);
     log_set_reqid(NULL);
 }
