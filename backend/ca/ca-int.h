@@ -71,11 +71,17 @@ time_t ca_parse_sql_time(const char *s);
 const char *ca_delta_url(struct arena *a, const struct cw_config *cfg,
                          const struct ca_row *ca);
 /* The node's shared cache of OCSP answers (ocsp_cache.c); get returns 1
- * on a hit. Without ca_ocsp_cache_init() (cron, CLI) nothing is cached. */
+ * on a hit. Without ca_ocsp_cache_init() (cron, CLI) nothing is cached.
+ * put takes the generation (ca_ocsp_cache_gen) read before the database
+ * read that gave der: an answer read before a revocation moved it is not
+ * stored. sync checks, at most once per second per node, whether another
+ * node changed a CA's revocation_seq, and retires every entry if so. */
 int ca_ocsp_cache_get(const uint8_t *key, size_t key_len, struct buf *out,
                       time_t *next_update);
+uint64_t ca_ocsp_cache_gen(void);
 void ca_ocsp_cache_put(const uint8_t *key, size_t key_len, const uint8_t *der,
-                       size_t der_len, time_t next_update);
+                       size_t der_len, time_t next_update, uint64_t gen);
+void ca_ocsp_cache_sync(struct store *db);
 void ca_ocsp_cache_invalidate(void);
 /* Run fn (a transaction inserting a CA row with slug) with the slug of
  * name, then "name-2", "name-3"... while the slug is taken. */

@@ -336,6 +336,8 @@ enum cw_err ca_ocsp_answer(struct store *db, const struct cw_config *cfg,
 
 /* Map the node's OCSP answer cache (the master, before forking). */
 void ca_ocsp_cache_init(void);
+/* Free what this thread keeps for answering OCSP (thread exit). */
+void ca_ocsp_thread_cleanup(void);
 
 /* cron tasks */
 enum cw_err ca_crl_regen_due(struct store *db, const struct cw_config *cfg,

@@ -28,6 +28,7 @@
 #include "pki/ocsp.h"
 #include "signer/signer.h"
 #include "util/log.h"
+#include "util/mem.h"
 #include "util/sp.h"
 
 /* The CertID as a key: hash algorithm byte, name hash, key hash, serial. */
@@ -207,6 +208,75 @@ struct ocsp_signer {
     unsigned        hours;
 };
 
+/*
+ * The CA and responder certificates this thread signed with last, parsed:
+ * decoding a certificate (its public key through OpenSSL 3's decoders)
+ * costs more than the signature. An entry is found by the whole DER of
+ * the row as just read, so a renewed responder or a changed CA
+ * certificate (other DER) is parsed anew and never confused with the old
+ * one; the least recently used entry makes room.
+ */
+#define OCSP_X509_SLOTS 8
+
+struct x509_slot {
+    uint8_t  *der;
+    size_t    len;
+    X509     *x;
+    uint64_t  used;
+};
+
+static _Thread_local struct x509_slot x509_cache[OCSP_X509_SLOTS];
+static _Thread_local uint64_t         x509_tick;
+
+/* The certificate der parses to, for the arena's life (a reference). */
+static enum cw_err
+cert_get(struct arena *a, const uint8_t *der, size_t len, X509 **out)
+{
+    struct x509_slot *victim = &x509_cache[0];
+    X509             *x = NULL;
+    enum cw_err       err;
+
+    for (int i = 0; i < OCSP_X509_SLOTS; i++) {
+        struct x509_slot *e = &x509_cache[i];
+
+        if (e->x != NULL && e->len == len && memcmp(e->der, der, len) == 0) {
+            e->used = ++x509_tick;
+            x = e->x;
+            break;
+        }
+        if (e->x == NULL || (victim->x != NULL && e->used < victim->used))
+            victim = e;
+    }
+    if (x == NULL) {
+        err = pki_cert_parse_der(der, len, &x);
+        if (err != CW_OK)
+            return err;
+        X509_free(victim->x);
+        free(victim->der);
+        victim->der = cw_xmalloc(len);
+        memcpy(victim->der, der, len);
+        victim->len = len;
+        victim->x = x;
+        victim->used = ++x509_tick;
+    }
+    X509_up_ref(x);
+    arena_defer(a, (arena_free_fn)X509_free, x);
+    *out = x;
+    return CW_OK;
+}
+
+void
+ca_ocsp_thread_cleanup(void)
+{
+    for (int i = 0; i < OCSP_X509_SLOTS; i++) {
+        X509_free(x509_cache[i].x);
+        free(x509_cache[i].der);
+        memset(&x509_cache[i], 0, sizeof(x509_cache[i]));
+    }
+    free(ca_index.ents);
+    memset(&ca_index, 0, sizeof(ca_index));
+}
+
 static const char sql_signer[] =
     "SELECT c.status, c.key_state, c.key_wrapped, c.cert_der, c.ocsp_hours, "
     "c.ocsp_signer, r.id, r.key_wrapped, r.der "
@@ -233,11 +303,10 @@ signer_load(struct store *db, struct arena *a, uint64_t ca_id,
         return err;
     if (rows.nrows != 1 || store_cell_isnull(&rows, 0, 3))
         return CW_E_NOTFOUND;
-    err = pki_cert_parse_der((const uint8_t *)rows.cells[3].p,
-                             rows.cells[3].len, &cert);
+    err = cert_get(a, (const uint8_t *)rows.cells[3].p, rows.cells[3].len,
+                   &cert);
     if (err != CW_OK)
         return CW_E_INTERNAL;
-    arena_defer(a, (arena_free_fn)X509_free, cert);
     s->ca_id = ca_id;
     s->ca_cert = cert;
     s->hours = (unsigned)store_cell_u64(&rows, 0, 4);
@@ -250,11 +319,10 @@ signer_load(struct store *db, struct arena *a, uint64_t ca_id,
      * whatever the setting: its key is online while the CA's is not. */
     if (resp_ok && (strcmp(store_cell_str(&rows, 0, 5), "delegated") == 0 ||
                     !ca_ok)) {
-        err = pki_cert_parse_der((const uint8_t *)rows.cells[8].p,
-                                 rows.cells[8].len, &cert);
+        err = cert_get(a, (const uint8_t *)rows.cells[8].p,
+                       rows.cells[8].len, &cert);
         if (err != CW_OK)
             return CW_E_INTERNAL;
-        arena_defer(a, (arena_free_fn)X509_free, cert);
         s->table = "certificates";
         s->key_row = store_cell_u64(&rows, 0, 6);
         s->key = (const uint8_t *)rows.cells[7].p;
@@ -406,29 +474,75 @@ error_resp(struct buf *out, int status)
     buf_append(out, p, n);
 }
 
+/* The stored answer for the CertID key: from the node's cache, else from
+ * ocsp_responses (then cached). *found 0 when there is none. */
+static enum cw_err
+stored_find(struct store *db, struct arena *a, const uint8_t *key,
+            size_t key_len, time_t now, struct buf *out, long *max_age,
+            int *found)
+{
+    struct store_rows  rows;
+    struct store_param p[1];
+    uint64_t           gen;
+    time_t             next;
+    enum cw_err        err;
+
+    *found = 0;
+    ca_ocsp_cache_sync(db);
+    if (ca_ocsp_cache_get(key, key_len, out, &next) && next > now + 60) {
+        *max_age = (long)(next - now);
+        *found = 1;
+        return CW_OK;
+    }
+    gen = ca_ocsp_cache_gen();   /* before the read: see ocsp_cache.c */
+    p[0] = SP_BLOB(key, key_len);
+    err = store_query(db, a, sql_cached, p, 1, &rows);
+    if (err != CW_OK || rows.nrows != 1)
+        return err;
+    buf_reset(out);
+    err = buf_append(out, rows.cells[0].p, rows.cells[0].len);
+    if (err != CW_OK)
+        return err;
+    *max_age = (long)store_cell_i64(&rows, 0, 1);
+    ca_ocsp_cache_put(key, key_len, out->p, out->len, now + *max_age, gen);
+    *found = 1;
+    return CW_OK;
+}
+
 enum cw_err
 ca_ocsp_answer(struct store *db, const struct cw_config *cfg,
                const uint8_t *der, size_t len, struct buf *out,
                long *max_age)
 {
     struct pki_ocsp_req req;
+    struct pki_ocsp_id  simple;
     struct arena        a;
-    struct store_rows   rows;
-    struct store_param  p[1];
     struct ocsp_signer  s;
     struct ocsp_status  st[LIM_OCSP_CERTIDS];
     OCSP_BASICRESP     *bs = NULL;
     uint8_t             key[OCSP_KEY_MAX];
     size_t              key_len = 0;
     uint64_t            ca_id = 0;
+    uint64_t            gen = 0;
     time_t              now = time(NULL);
     time_t              next;
     int                 cacheable;
+    int                 looked_up = 0;
+    int                 found = 0;
     enum cw_err         err;
 
     *max_age = 0;
     memset(&req, 0, sizeof(req));
     arena_init(&a);
+    /* The common request (one CertID, no nonce) is read by hand and
+     * answered from what is stored, without OpenSSL's decoders. */
+    if (pki_ocsp_simple_parse(der, len, &simple) == CW_OK) {
+        key_len = certid_key(&simple, key);
+        err = stored_find(db, &a, key, key_len, now, out, max_age, &found);
+        if (err != CW_OK || found)
+            goto out;
+        looked_up = 1;
+    }
     err = pki_ocsp_req_parse(der, len, &req);
     if (err != CW_OK) {
         error_resp(out, OCSP_RESPONSE_STATUS_MALFORMEDREQUEST);
@@ -444,26 +558,14 @@ ca_ocsp_answer(struct store *db, const struct cw_config *cfg,
         }
     }
     cacheable = req.nids == 1 && !req.has_nonce && req.ids[0].serial_len > 0;
-    if (cacheable) {
+    if (cacheable && !looked_up) {
         key_len = certid_key(&req.ids[0], key);
-        if (ca_ocsp_cache_get(key, key_len, out, &next) && next > now + 60) {
-            *max_age = (long)(next - now);
+        err = stored_find(db, &a, key, key_len, now, out, max_age, &found);
+        if (err != CW_OK || found)
             goto out;
-        }
-        p[0] = SP_BLOB(key, key_len);
-        err = store_query(db, &a, sql_cached, p, 1, &rows);
-        if (err != CW_OK)
-            goto out;
-        if (rows.nrows == 1) {
-            buf_reset(out);
-            err = buf_append(out, rows.cells[0].p, rows.cells[0].len);
-            *max_age = (long)store_cell_i64(&rows, 0, 1);
-            if (err == CW_OK)
-                ca_ocsp_cache_put(key, key_len, out->p, out->len,
-                                  now + *max_age);
-            goto out;
-        }
     }
+    /* What is signed below reflects the status read after this. */
+    gen = ca_ocsp_cache_gen();
     /* Every CertID must name the same CA: one signer answers for all. */
     for (size_t i = 0; i < req.nids; i++) {
         uint64_t id = 0;
@@ -514,7 +616,7 @@ ca_ocsp_answer(struct store *db, const struct cw_config *cfg,
                            now, next, out) != CW_OK)
             log_warn("OCSP: response not stored");
         else
-            ca_ocsp_cache_put(key, key_len, out->p, out->len, next);
+            ca_ocsp_cache_put(key, key_len, out->p, out->len, next, gen);
         *max_age = (long)(next - now);
     }
 out:

@@ -12,6 +12,8 @@
 #include <strings.h>
 #include <time.h>
 
+#include <sodium.h>
+
 #include "auth/auth.h"
 #include "auth/settings.h"
 #include "http/http.h"
@@ -203,14 +205,35 @@ allow_header(struct http_req *req, struct http_resp *resp, unsigned allow)
     http_resp_header(req, resp, "Allow", tmp);
 }
 
+/* A request id: random hex, from a per-thread pool of random octets
+ * refilled 32 ids at a time (one getrandom call, not one per request). */
+#define REQID_POOL (32 * (LIM_REQUEST_ID / 2))
+
+static void
+request_id_make(char *out)
+{
+    static _Thread_local uint8_t pool[REQID_POOL];
+    static _Thread_local size_t  left;
+
+    if (left < LIM_REQUEST_ID / 2) {
+        randombytes_buf(pool, sizeof(pool));
+        left = sizeof(pool);
+    }
+    left -= LIM_REQUEST_ID / 2;
+    sp_hex_encode(pool + left, LIM_REQUEST_ID / 2, out);
+    sodium_memzero(pool + left, LIM_REQUEST_ID / 2);
+}
+
 static void
 resp_write(struct http_req *req, struct http_resp *resp)
 {
     struct buf  head;
+    uint8_t    *room;
     int         has_cc = 0;
     size_t      blen = resp->body.len;
 
     buf_init(&head, 16384);
+    buf_reserve(&head, 1024, &room);   /* one allocation for most heads */
     for (size_t i = 0; i < resp->nheaders; i++)
         if (strcasecmp(resp->headers[i].name, "Cache-Control") == 0)
             has_cc = 1;
@@ -352,7 +375,7 @@ http_handle(struct http_env *env, const struct http_io *io)
     req.client_addr = "";
     req.method_name = "?";
     buf_init(&req.body, 0);
-    sp_random_hex(req.request_id, LIM_REQUEST_ID / 2);
+    request_id_make(req.request_id);
     log_set_reqid(req.request_id);
     http_resp_init(&resp);
 
@@ -403,6 +426,6 @@ http_handle(struct http_env *env, const struct http_io *io)
               req.client_addr);
     http_resp_cleanup(&resp);
     buf_cleanup(&req.body);
-    arena_reset(&env->arena);
+    arena_recycle(&env->arena);
     log_set_reqid(NULL);
 }

@@ -21,9 +21,10 @@
 #include <fcgiapp.h>
 #include <mysql.h>
 
+#include "auth/auth.h"
+#include "ca/ca.h"
 #include "http/http.h"
 #include "http/worker.h"
-#include "auth/auth.h"
 #include "signer/signer.h"
 #include "store/store.h"
 #include "util/log.h"
@@ -104,6 +105,7 @@ thread_main(void *arg)
     FCGX_Free(&fr, 1);
     signer_thread_cleanup();
     auth_thread_cleanup();
+    ca_ocsp_thread_cleanup();
     arena_reset(&env.arena);
     store_free(env.db);
     mysql_thread_end();

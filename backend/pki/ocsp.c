@@ -174,6 +174,143 @@ out:
     return err;
 }
 
+/* One DER element of tag at *p (before end), definite length in its
+ * shortest form (at most two octets: LIM_OCSP_REQ is 16 KiB): its
+ * contents at *c, *n octets; *p moves past it. 0, or -1 if not so. */
+static int
+der_take(const uint8_t **p, const uint8_t *end, uint8_t tag,
+         const uint8_t **c, size_t *n)
+{
+    const uint8_t *q = *p;
+    size_t         len;
+
+    if (end - q < 2 || q[0] != tag)
+        return -1;
+    q++;
+    if (q[0] < 0x80) {
+        len = q[0];
+        q++;
+    } else if (q[0] == 0x81) {
+        if (end - q < 2 || q[1] < 0x80)
+            return -1;
+        len = q[1];
+        q += 2;
+    } else if (q[0] == 0x82) {
+        if (end - q < 3)
+            return -1;
+        len = (size_t)q[1] << 8 | q[2];
+        if (len < 0x100)
+            return -1;
+        q += 3;
+    } else {
+        return -1;
+    }
+    if ((size_t)(end - q) < len)
+        return -1;
+    *c = q;
+    *n = len;
+    *p = q + len;
+    return 0;
+}
+
+enum cw_err
+pki_ocsp_simple_parse(const uint8_t *der, size_t len, struct pki_ocsp_id *id)
+{
+    static const uint8_t oid_sha1[] = { 0x2b, 0x0e, 0x03, 0x02, 0x1a };
+    static const uint8_t oid_sha256[] = { 0x60, 0x86, 0x48, 0x01, 0x65,
+                                          0x03, 0x04, 0x02, 0x01 };
+    const uint8_t *p = der;
+    const uint8_t *c;
+    const uint8_t *tbs;
+    const uint8_t *list;
+    const uint8_t *one;
+    const uint8_t *cid;
+    const uint8_t *alg;
+    const uint8_t *oid;
+    const uint8_t *nh;
+    const uint8_t *kh;
+    const uint8_t *ser;
+    size_t         n;
+    size_t         ntbs;
+    size_t         nlist;
+    size_t         none;
+    size_t         ncid;
+    size_t         nalg;
+    size_t         noid;
+    size_t         nnh;
+    size_t         nkh;
+    size_t         nser;
+    size_t         hlen;
+    int            nid;
+
+    if (der == NULL || len == 0 || len > LIM_OCSP_REQ)
+        return CW_E_NOTFOUND;
+    /* OCSPRequest ::= SEQUENCE { tbsRequest } (no optionalSignature) */
+    if (der_take(&p, der + len, 0x30, &c, &n) != 0 || p != der + len)
+        return CW_E_NOTFOUND;
+    p = c;
+    if (der_take(&p, c + n, 0x30, &tbs, &ntbs) != 0 || p != c + n)
+        return CW_E_NOTFOUND;
+    /* TBSRequest ::= SEQUENCE { requestList } (nothing optional) */
+    p = tbs;
+    if (der_take(&p, tbs + ntbs, 0x30, &list, &nlist) != 0 ||
+        p != tbs + ntbs)
+        return CW_E_NOTFOUND;
+    /* requestList: exactly one Request ::= SEQUENCE { reqCert } */
+    p = list;
+    if (der_take(&p, list + nlist, 0x30, &one, &none) != 0 ||
+        p != list + nlist)
+        return CW_E_NOTFOUND;
+    p = one;
+    if (der_take(&p, one + none, 0x30, &cid, &ncid) != 0 || p != one + none)
+        return CW_E_NOTFOUND;
+    /* CertID ::= SEQUENCE { hashAlgorithm, issuerNameHash, issuerKeyHash,
+     * serialNumber } */
+    p = cid;
+    if (der_take(&p, cid + ncid, 0x30, &alg, &nalg) != 0 ||
+        der_take(&p, cid + ncid, 0x04, &nh, &nnh) != 0 ||
+        der_take(&p, cid + ncid, 0x04, &kh, &nkh) != 0 ||
+        der_take(&p, cid + ncid, 0x02, &ser, &nser) != 0 || p != cid + ncid)
+        return CW_E_NOTFOUND;
+    p = alg;
+    if (der_take(&p, alg + nalg, 0x06, &oid, &noid) != 0)
+        return CW_E_NOTFOUND;
+    if (p != alg + nalg && (alg + nalg - p != 2 || p[0] != 0x05 ||
+                            p[1] != 0x00))
+        return CW_E_NOTFOUND;   /* parameters other than NULL */
+    if (noid == sizeof(oid_sha1) && memcmp(oid, oid_sha1, noid) == 0) {
+        nid = NID_sha1;
+        hlen = SHA_DIGEST_LENGTH;
+    } else if (noid == sizeof(oid_sha256) &&
+               memcmp(oid, oid_sha256, noid) == 0) {
+        nid = NID_sha256;
+        hlen = SHA256_DIGEST_LENGTH;
+    } else {
+        return CW_E_NOTFOUND;
+    }
+    if (nnh != hlen || nkh != hlen)
+        return CW_E_NOTFOUND;
+    /* A positive INTEGER in its shortest form, magnitude 1..20 octets. */
+    if (nser == 0 || (ser[0] & 0x80) != 0)
+        return CW_E_NOTFOUND;
+    if (ser[0] == 0) {
+        if (nser == 1 || (ser[1] & 0x80) == 0)
+            return CW_E_NOTFOUND;   /* zero, or not the shortest form */
+        ser++;
+        nser--;
+    }
+    if (nser > sizeof(id->serial))
+        return CW_E_NOTFOUND;
+    memset(id, 0, sizeof(*id));
+    id->hash_nid = nid;
+    id->hash_len = hlen;
+    memcpy(id->name_hash, nh, hlen);
+    memcpy(id->key_hash, kh, hlen);
+    memcpy(id->serial, ser, nser);
+    id->serial_len = nser;
+    return CW_OK;
+}
+
 void
 pki_ocsp_req_free(struct pki_ocsp_req *r)
 {

@@ -72,6 +72,17 @@ enum cw_err pki_ocsp_req_parse(const uint8_t *der, size_t len,
     __attribute__((nonnull(3)));
 /* NULL-safe; leaves r empty. */
 void pki_ocsp_req_free(struct pki_ocsp_req *r);
+/* The common request, read without OpenSSL: an OCSPRequest in DER with
+ * one Request, no version, requestorName, extensions of any kind or
+ * signature, a CertID by SHA-1 or SHA-256 (parameters absent or NULL)
+ * and a positive serial of at most 20 octets. *id is written (certid
+ * NULL) on CW_OK. Anything else, well-formed or not, is CW_E_NOTFOUND:
+ * pki_ocsp_req_parse() decides. Whatever this accepts,
+ * pki_ocsp_req_parse() accepts with the same fields and no nonce
+ * (tests/fuzz/fuzz_ocsp.c checks it). */
+enum cw_err pki_ocsp_simple_parse(const uint8_t *der, size_t len,
+                                  struct pki_ocsp_id *id)
+    __attribute__((nonnull(3)));
 
 /* The GET form (RFC 6960 appendix A.1): base64 with the standard alphabet,
  * padding optional, already percent-decoded by the caller, to DER appended

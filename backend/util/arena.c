@@ -58,6 +58,38 @@ arena_reset(struct arena *a)
     a->used = 0;
 }
 
+void
+arena_recycle(struct arena *a)
+{
+    struct arena_defer *d = a->defers;
+    struct arena_chunk *c = a->chunks;
+    struct arena_chunk *keep = NULL;
+
+    a->defers = NULL;
+    while (d != NULL) {
+        struct arena_defer *next = d->next;
+
+        d->fn(d->p);
+        d = next;
+    }
+    while (c != NULL) {
+        struct arena_chunk *next = c->next;
+
+        if (keep == NULL && c->size == ARENA_CHUNK) {
+            /* What the last request left there is not kept readable. */
+            memset(c->data, 0, c->off);
+            c->off = 0;
+            c->next = NULL;
+            keep = c;
+        } else {
+            free(c);
+        }
+        c = next;
+    }
+    a->chunks = keep;
+    a->used = 0;
+}
+
 void *
 arena_alloc(struct arena *a, size_t n)
 {

@@ -22,6 +22,10 @@ struct arena {
 void arena_init(struct arena *a);
 /* Release everything; the arena can be used again afterwards. */
 void arena_reset(struct arena *a);
+/* Release everything but one standard chunk, wiped and kept for the next
+ * use (a worker thread's request arena: no malloc and free per request).
+ * arena_reset() frees that one too. */
+void arena_recycle(struct arena *a);
 void *arena_alloc(struct arena *a, size_t n)
     __attribute__((malloc, returns_nonnull));
 void *arena_zalloc(struct arena *a, size_t n)

@@ -192,6 +192,79 @@ def test_stored_response_is_reused_and_revocation_is_immediate(base_url, admin, 
     assert after.revocation_reason == x509.ReasonFlags.superseded
 
 
+def test_revocation_on_another_node_seen_within_the_bound(base_url, admin, cw, pki):
+    """A revocation committed by another node (here: its statements, run
+    straight on the database, as ca_revocation_touch runs them) reaches
+    this node's answer cache within the documented bound (one check of
+    the CAs' revocation_seq per second per node), without any request
+    to this node in between but the ones that ask."""
+    import time
+    leaf = pk.issue(admin, pki["inter"]["id"], cn="othernode.example.com")
+    body = ocsp.OCSPRequestBuilder().add_certificate(
+        pk.cert(leaf["pem"]), pk.cert(pki["inter"]["pem"]), hashes.SHA1()).build() \
+        .public_bytes(serialization.Encoding.DER)
+
+    def status():
+        r = requests.post(base_url + "/ocsp", data=body, timeout=20,
+                          headers={"Content-Type": OCSP_REQ})
+        assert r.status_code == 200 and r.headers["Content-Type"] == OCSP_RESP
+        return ocsp.load_der_ocsp_response(r.content).certificate_status
+
+    for _ in range(20):     # stored, and in the node's cache
+        assert status() == ocsp.OCSPCertStatus.GOOD
+    cw.sql(f"UPDATE certificates SET status = 'revoked', revoked_at = UTC_TIMESTAMP(), "
+           f"revocation_reason = 'keyCompromise', updated_at = NOW(6) WHERE id = {leaf['id']}")
+    cw.sql(f"UPDATE cas SET revocation_seq = revocation_seq + 1 "
+           f"WHERE id = {pki['inter']['id']}")
+    cw.sql(f"DELETE FROM ocsp_responses WHERE cert_id = {leaf['id']}")
+    t0 = time.monotonic()
+    while status() != ocsp.OCSPCertStatus.REVOKED:
+        assert time.monotonic() - t0 < 3.0, "still good 3 s after another node revoked"
+        time.sleep(0.05)
+    # Every later answer, from any worker and thread, says revoked.
+    for _ in range(20):
+        assert status() == ocsp.OCSPCertStatus.REVOKED
+
+
+def test_renewed_responder_signs_at_once(base_url, admin, cw, pki, tmp):
+    """Workers keep the parsed CA and responder certificates per thread;
+    a renewed responder (new key, new certificate) is used from the next
+    signed answer on, by every thread."""
+    ca = pk.create_ca(admin, name=pk.unique_name("Rev Renewing"), type="intermediate",
+                      parent_id=pki["root"]["id"], key=pk.KEY_SPECS["p256"], path_length=0,
+                      validity_days=500)
+    set_revocation(admin, ca["id"], ocsp_signer="delegated")
+    leaf = pk.issue(admin, ca["id"], cn="renew.example.com")
+    cron(cw, "ocsp-responder-renew")
+
+    def responder():
+        rid = int(cw.scalar(f"SELECT ocsp_responder_id FROM cas WHERE id = {ca['id']}"))
+        return rid, pk.cert(idn.data(admin.get(f"{CERTS}/{rid}"))["pem"])
+
+    def check_signed_by(rcert, n=24):
+        for _ in range(n):      # nonce: signed each time, by every thread
+            resp = ocsp.load_der_ocsp_response(_post_for(base_url, leaf["pem"], ca["pem"],
+                                                         nonce=True))
+            assert resp.response_status == ocsp.OCSPResponseStatus.SUCCESSFUL
+            assert [c.serial_number for c in resp.certificates] == [rcert.serial_number]
+            rcert.public_key().verify(resp.signature, resp.tbs_response_bytes,
+                                      ec.ECDSA(resp.signature_hash_algorithm))
+
+    old_id, old = responder()
+    check_signed_by(old)
+    # Due for renewal (ten days left): the cron task issues a new one.
+    cw.sql(f"UPDATE certificates SET not_after = UTC_TIMESTAMP() + INTERVAL 5 DAY "
+           f"WHERE id = {old_id}")
+    cron(cw, "ocsp-responder-renew")
+    new_id, new = responder()
+    assert new_id != old_id and new.serial_number != old.serial_number
+    assert new.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo) != \
+        old.public_key().public_bytes(serialization.Encoding.DER,
+                                      serialization.PublicFormat.SubjectPublicKeyInfo)
+    check_signed_by(new)
+
+
 def test_delegated_responder_issued_by_cron(base_url, admin, cw, pki, tmp):
     ca = pk.create_ca(admin, name=pk.unique_name("Rev Delegating"), type="intermediate",
                       parent_id=pki["root"]["id"], key=pk.KEY_SPECS["p256"], path_length=0,

@@ -1013,9 +1013,12 @@ run_request(const char *const *params, const char *body, struct parsed *p,
     env.db = NULL;
     arena_init(&env.arena);
     http_handle(&env, &io);
-    /* The request's memory is released before http_handle returns. */
-    ck_assert_ptr_null(env.arena.chunks);
+    /* The request's memory is released before http_handle returns, but
+     * for one wiped chunk kept for the thread's next request. */
+    ck_assert_uint_eq(env.arena.used, 0);
     ck_assert_ptr_null(env.arena.defers);
+    arena_reset(&env.arena);
+    ck_assert_ptr_null(env.arena.chunks);
     disp_out = f.out;
     if (outp != NULL)
         *outp = out;

@@ -603,6 +603,157 @@ START_TEST(test_req_mutations)
 }
 END_TEST
 
+/* The hand parser of the common request: what it accepts equals the full
+ * parse; the rest (nonce, several CertIDs, other hashes, odd serials) is
+ * left to pki_ocsp_req_parse(). */
+static void
+simple_matches_full(const struct buf *der, int line)
+{
+    struct pki_ocsp_id  id;
+    struct pki_ocsp_req r;
+
+    ck_assert_msg(pki_ocsp_simple_parse(der->p, der->len, &id) == CW_OK,
+                  "line %d", line);
+    ck_assert_int_eq(parse_buf(der, &r), CW_OK);
+    ck_assert_uint_eq(r.nids, 1);
+    ck_assert_int_eq(r.has_nonce, 0);
+    ck_assert_int_eq(id.hash_nid, r.ids[0].hash_nid);
+    ck_assert_uint_eq(id.hash_len, r.ids[0].hash_len);
+    ck_assert_mem_eq(id.name_hash, r.ids[0].name_hash, id.hash_len);
+    ck_assert_mem_eq(id.key_hash, r.ids[0].key_hash, id.hash_len);
+    ck_assert_uint_eq(id.serial_len, r.ids[0].serial_len);
+    ck_assert_mem_eq(id.serial, r.ids[0].serial, id.serial_len);
+    ck_assert_ptr_null(id.certid);
+    pki_ocsp_req_free(&r);
+}
+
+START_TEST(test_simple_parse)
+{
+    static const struct {
+        int         line;
+        int         sha256;
+        const char *bn_hex;
+        int         simple;
+    } cases[] = {
+        { __LINE__, 0, "01", 1 },
+        { __LINE__, 1, "80", 1 },           /* 02 02 00 80 */
+        { __LINE__, 0, "7fffffffffffffffffffffffffffffffffffffff", 1 },
+        { __LINE__, 1, "ffffffffffffffffffffffffffffffffffffffff", 1 },
+        { __LINE__, 0, "01ffffffffffffffffffffffffffffffffffffffff", 0 },
+        { __LINE__, 0, "0", 0 },
+        { __LINE__, 1, "-05", 0 },
+    };
+    struct buf der;
+
+    buf_init(&der, LIM_OCSP_REQ);
+    for (size_t i = 0; i < N_ELEMS(cases); i++) {
+        BIGNUM            *bn = NULL;
+        ASN1_INTEGER      *ai;
+        OCSP_REQUEST      *req = OCSP_REQUEST_new();
+        struct pki_ocsp_id id;
+
+        ck_assert_int_gt(BN_hex2bn(&bn, cases[i].bn_hex), 0);
+        ai = BN_to_ASN1_INTEGER(bn, NULL);
+        ck_assert_ptr_nonnull(ai);
+        ck_assert_ptr_nonnull(OCSP_request_add0_id(
+            req, certid_raw(cases[i].sha256 ? EVP_sha256() : EVP_sha1(),
+                            ca_cert[CA_P256], ai)));
+        req_der(req, &der);
+        if (cases[i].simple)
+            simple_matches_full(&der, cases[i].line);
+        else
+            ck_assert_msg(pki_ocsp_simple_parse(der.p, der.len, &id) ==
+                              CW_E_NOTFOUND, "line %d", cases[i].line);
+        OCSP_REQUEST_free(req);
+        ASN1_INTEGER_free(ai);
+        BN_free(bn);
+    }
+    buf_cleanup(&der);
+}
+END_TEST
+
+START_TEST(test_simple_parse_refused)
+{
+    struct pki_ocsp_id id;
+    OCSP_REQUEST      *req;
+    struct buf         der;
+    uint8_t           *copy;
+
+    buf_init(&der, LIM_OCSP_REQ);
+    /* A nonce, several CertIDs, an unknown hash: for the full parser. */
+    req = make_req(EVP_sha1(), CA_P256, 1, 16);
+    req_der(req, &der);
+    ck_assert_int_eq(pki_ocsp_simple_parse(der.p, der.len, &id),
+                     CW_E_NOTFOUND);
+    OCSP_REQUEST_free(req);
+    req = make_req(EVP_sha256(), CA_P256, 2, 0);
+    req_der(req, &der);
+    ck_assert_int_eq(pki_ocsp_simple_parse(der.p, der.len, &id),
+                     CW_E_NOTFOUND);
+    OCSP_REQUEST_free(req);
+    req = make_req(EVP_sha512(), CA_P256, 1, 0);
+    req_der(req, &der);
+    ck_assert_int_eq(pki_ocsp_simple_parse(der.p, der.len, &id),
+                     CW_E_NOTFOUND);
+    OCSP_REQUEST_free(req);
+    /* The common request itself, then cut, extended, and with a long
+     * form length where the short one fits. */
+    req = make_req(EVP_sha1(), CA_P256, 1, 0);
+    req_der(req, &der);
+    simple_matches_full(&der, __LINE__);
+    for (size_t n = 0; n < der.len; n++)
+        ck_assert_int_eq(pki_ocsp_simple_parse(der.p, n, &id),
+                         CW_E_NOTFOUND);
+    ck_assert_int_eq(buf_append(&der, "\0", 1), CW_OK);
+    ck_assert_int_eq(pki_ocsp_simple_parse(der.p, der.len, &id),
+                     CW_E_NOTFOUND);
+    ck_assert_int_eq(pki_ocsp_simple_parse(NULL, 0, &id), CW_E_NOTFOUND);
+    copy = cw_xmalloc(der.len + 1);
+    ck_assert_uint_lt(der.p[1], 0x80);
+    copy[0] = 0x30;
+    copy[1] = 0x81;
+    copy[2] = der.p[1];
+    memcpy(copy + 3, der.p + 2, der.len - 3);   /* without the extra 0 */
+    ck_assert_int_eq(pki_ocsp_simple_parse(copy, der.len, &id),
+                     CW_E_NOTFOUND);
+    free(copy);
+    OCSP_REQUEST_free(req);
+    buf_cleanup(&der);
+}
+END_TEST
+
+/* Every single-octet change of the common request: when the hand parser
+ * accepts it, the full parser agrees field by field. */
+START_TEST(test_simple_parse_mutations)
+{
+    static const uint8_t vals[] = { 0x00, 0x01, 0x02, 0x04, 0x05, 0x30,
+                                    0x7f, 0x80, 0x81, 0x82, 0xff };
+    OCSP_REQUEST        *req = make_req(EVP_sha256(), CA_P256, 1, 0);
+    struct buf           der;
+    size_t               simple = 0;
+
+    buf_init(&der, LIM_OCSP_REQ);
+    req_der(req, &der);
+    for (size_t i = 0; i < der.len; i++) {
+        uint8_t orig = der.p[i];
+
+        for (size_t v = 0; v < N_ELEMS(vals) + 1; v++) {
+            struct pki_ocsp_id id;
+
+            der.p[i] = v < N_ELEMS(vals) ? vals[v] : (uint8_t)(orig ^ 0x20);
+            if (pki_ocsp_simple_parse(der.p, der.len, &id) == CW_OK) {
+                simple_matches_full(&der, __LINE__);
+                simple++;
+            }
+        }
+        der.p[i] = orig;
+    }
+    ck_assert_uint_gt(simple, 0);   /* changes of hashes and serial */
+    OCSP_REQUEST_free(req);
+    buf_cleanup(&der);
+}
+END_TEST
+
 /* ==== CertIDs ========================================================== */
 
 START_TEST(test_certid)
@@ -1147,6 +1298,9 @@ ocsp_suite(void)
     tcase_add_test(tc, test_req_unknown_hash);
     tcase_add_test(tc, test_req_serials);
     tcase_add_test(tc, test_req_mutations);
+    tcase_add_test(tc, test_simple_parse);
+    tcase_add_test(tc, test_simple_parse_refused);
+    tcase_add_test(tc, test_simple_parse_mutations);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("certid");

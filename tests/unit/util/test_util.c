@@ -402,6 +402,39 @@ START_TEST(test_arena_defer)
 }
 END_TEST
 
+/* A worker's request arena: destructors run, one standard chunk is kept
+ * (wiped) and reused, big chunks are freed; arena_reset() frees the rest
+ * (valgrind and ASan see no leak). */
+START_TEST(test_arena_recycle)
+{
+    struct arena a;
+    char        *first;
+    char        *again;
+
+    defer_log[0] = '\0';
+    arena_init(&a);
+    arena_recycle(&a);                          /* empty: nothing to do */
+    first = arena_strdup(&a, "secret");
+    arena_defer(&a, defer_note, arena_strdup(&a, "5"));
+    (void)arena_alloc(&a, 50000);               /* freed, not kept */
+    arena_defer(&a, free, cw_xstrdup("heap"));
+    arena_recycle(&a);
+    ck_assert_str_eq(defer_log, "5");
+    ck_assert_uint_eq(a.used, 0);
+    ck_assert_ptr_null(a.defers);
+    ck_assert_ptr_nonnull(a.chunks);
+    /* The same chunk again, from its start, with nothing left in it. */
+    again = arena_alloc(&a, 16);
+    ck_assert_ptr_eq(again, first);
+    ck_assert_int_eq(again[0], 0);
+    arena_defer(&a, defer_note, arena_strdup(&a, "6"));
+    arena_recycle(&a);
+    ck_assert_str_eq(defer_log, "56");
+    arena_reset(&a);
+    ck_assert_ptr_null(a.chunks);
+}
+END_TEST
+
 struct arena_strndup_case {
     int         line;
     const char *s;
@@ -1536,6 +1569,7 @@ util_suite(void)
     tcase_add_test(tc, test_arena_alignment);
     tcase_add_test(tc, test_arena_large);
     tcase_add_test(tc, test_arena_defer);
+    tcase_add_test(tc, test_arena_recycle);
     LOOP(tc, test_arena_strndup, arena_strndup_cases);
     tcase_add_test(tc, test_arena_printf);
     suite_add_tcase(s, tc);
