@@ -47,6 +47,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     setUnauthorizedHandler((_err: ApiError) => {
       setCsrfToken(null);
       qc.setQueryData(ME_KEY, null);
+      qc.removeQueries({ predicate: (q) => q.queryKey[0] !== ME_KEY[0] });
     });
     return () => setUnauthorizedHandler(null);
   }, [qc]);
@@ -72,8 +73,9 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     }
     setCsrfToken(null);
     sessionStorage.removeItem('cw_session_exp');
-    qc.clear();
     qc.setQueryData(ME_KEY, null);
+    // Drop every other cached answer: the next user must not see them.
+    qc.removeQueries({ predicate: (q) => q.queryKey[0] !== ME_KEY[0] });
   }, [qc]);
 
   const refresh = useCallback(async () => {

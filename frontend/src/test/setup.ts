@@ -35,3 +35,7 @@ afterEach(() => {
   sessionStorage.clear();
   localStorage.clear();
 });
+
+// Lazy route chunks are transformed on first use; give async queries time.
+import { configure } from '@testing-library/react';
+configure({ asyncUtilTimeout: 8000 });

@@ -9,6 +9,7 @@ import { createMemoryRouter, RouterProvider, type RouteObject } from 'react-rout
 import { vi } from 'vitest';
 import { AuthProvider } from '../auth/AuthContext';
 import { theme } from '../theme';
+import { colorSchemeManager } from '../App';
 import type { Me } from '../api/types';
 
 export interface MockCall {
@@ -97,7 +98,7 @@ export function renderApp(ui: ReactElement | RouteObject[], { url = '/', path = 
       ];
   const router = createMemoryRouter(routes, { initialEntries: [url] });
   const r = render(
-    <MantineProvider theme={theme}>
+    <MantineProvider theme={theme} defaultColorScheme="auto" colorSchemeManager={colorSchemeManager}>
       <Notifications />
       <QueryClientProvider client={qc}>
         <AuthProvider>
