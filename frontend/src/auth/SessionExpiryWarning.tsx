@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import { Button, Group, Modal, PasswordInput, Stack, Text } from '@mantine/core';
-import { useQuery } from '@tanstack/react-query';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useLocation, useNavigate } from 'react-router';
 import { api } from '../api/client';
 import type { LoginResult, Session } from '../api/types';
@@ -34,6 +34,7 @@ export function useSessionExpiry(): number | null {
  */
 export function SessionExpiryWarning() {
   const { user, signedIn, logout } = useAuth();
+  const qc = useQueryClient();
   const exp = useSessionExpiry();
   const navigate = useNavigate();
   const loc = useLocation();
@@ -68,6 +69,7 @@ export function SessionExpiryWarning() {
       setPassword('');
       setTotp('');
       await signedIn(r.data);
+      await qc.invalidateQueries({ queryKey: SESSIONS_KEY });
     } catch (e) {
       const err = e as { code?: string };
       if (err.code === 'totp_required') setNeedTotp(true);

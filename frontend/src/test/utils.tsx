@@ -109,3 +109,11 @@ export function renderApp(ui: ReactElement | RouteObject[], { url = '/', path = 
   );
   return { ...r, router, qc };
 }
+
+/** Resolves once the auth context holds the signed-in user (permissions are known). */
+export async function whenSignedIn(qc: QueryClient): Promise<void> {
+  const { waitFor } = await import('@testing-library/react');
+  await waitFor(() => {
+    if (!qc.getQueryData(['auth', 'me'])) throw new Error('not signed in yet');
+  });
+}
