@@ -97,7 +97,7 @@ export default function AuditPage() {
       <ProblemAlert error={verify.error} />
       <FilterBar onReset={anyFilter ? list.reset : undefined}>
         <FilterText label="From" type="date" value={list.filters.from} onChange={(v) => list.setFilter('from', v)} w={160} />
-        <FilterText label="To" type="date" value={list.filters.to} onChange={(v) => list.setFilter('to', v)} w={160} />
+        <FilterText label="Before" type="date" value={list.filters.to} onChange={(v) => list.setFilter('to', v)} w={160} />
         <FilterText label="User" placeholder="exact username" value={list.filters.user} onChange={(v) => list.setFilter('user', v)} w={160} />
         <FilterText label="Action" placeholder="user or user.create" value={list.filters.action} onChange={(v) => list.setFilter('action', v)} w={180} />
         <FilterSelect label="Resource" value={list.filters.resource} onChange={(v) => list.setFilter('resource', v)} data={RESOURCES} w={150} />
