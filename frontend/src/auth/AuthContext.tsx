@@ -1,6 +1,6 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, type ReactNode } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { api, ApiError, isApiError, setCsrfToken, setUnauthorizedHandler } from '../api/client';
+import { api, isApiError, setCsrfToken, setUnauthorizedHandler } from '../api/client';
 import type { LoginResult, Me } from '../api/types';
 
 export const ME_KEY = ['auth', 'me'] as const;
@@ -44,7 +44,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   });
 
   useEffect(() => {
-    setUnauthorizedHandler((_err: ApiError) => {
+    setUnauthorizedHandler(() => {
       setCsrfToken(null);
       qc.setQueryData(ME_KEY, null);
       qc.removeQueries({ predicate: (q) => q.queryKey[0] !== ME_KEY[0] });

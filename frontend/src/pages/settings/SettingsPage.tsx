@@ -1,4 +1,3 @@
-import { useEffect } from 'react';
 import { Button, Checkbox, Group, NumberInput, Paper, SimpleGrid, Skeleton, Stack, Table, TagsInput, Text, Textarea, Title } from '@mantine/core';
 import { useForm } from '@mantine/form';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
@@ -45,10 +44,6 @@ const API_FIELDS = ['session_ttl', 'lockout', 'rate_limits', 'rate_limit_allowli
 function SecurityForm({ settings, editable, roles }: { settings: SecuritySettings; editable: boolean; roles: string[] }) {
   const qc = useQueryClient();
   const form = useForm<SecurityValues>({ initialValues: toValues(settings) });
-  useEffect(() => {
-    form.setValues(toValues(settings));
-    form.resetDirty(toValues(settings));
-  }, [settings]);
   const save = useMutation({
     mutationFn: async (v: SecurityValues) =>
       (
@@ -213,7 +208,7 @@ export default function SettingsPage() {
         </Title>
         <ProblemAlert error={security.error} />
         {security.isPending && <Skeleton h={200} />}
-        {security.data && <SecurityForm settings={security.data} editable={editable} roles={(roles.data ?? []).map((r) => r.name)} />}
+        {security.data && <SecurityForm key={JSON.stringify(security.data)} settings={security.data} editable={editable} roles={(roles.data ?? []).map((r) => r.name)} />}
         <Paper withBorder p="md">
           <Title order={2} size="h4" mb="sm">
             Password policy
