@@ -72,4 +72,16 @@ describe('app shell and routing', () => {
     expect(router.state.location.pathname).toBe('/login');
     expect(calls.some((c) => c.method === 'POST' && c.path === '/api/v2/auth/logout')).toBe(true);
   });
+
+  it('sends a session that must enrol in two-factor authentication to the enrolment page', async () => {
+    mockFetch({
+      'GET /api/v2/auth/me': meRoute(me({ two_factor_enrolment_required: true })),
+      'GET /api/v2/account/sessions': problem(403, 'forbidden', 'two-factor enrolment required'),
+      'GET /api/v2/account/2fa': { body: { data: { enabled: false, pending: false, required: true } } },
+    });
+    const { router } = renderApp(routes, { url: '/users' });
+    expect(await screen.findByText('Two-factor authentication is required')).toBeInTheDocument();
+    expect(router.state.location.pathname).toBe('/account/2fa');
+    expect(await screen.findByRole('button', { name: 'Set up two-factor authentication' })).toBeInTheDocument();
+  });
 });
