@@ -68,6 +68,7 @@ export interface Role {
 export interface AuditEntry {
   id: number;
   seq: number;
+  chain?: number;
   at: string;
   user_id: number | null;
   username: string;

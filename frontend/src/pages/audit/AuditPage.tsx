@@ -57,7 +57,7 @@ export default function AuditPage() {
         id: 'details',
         header: () => <span className="sr-only">Details</span>,
         cell: ({ row }) => (
-          <Button size="compact-xs" variant="subtle" onClick={() => setDetail(row.original)} aria-label={`Details of audit event ${row.original.seq}`}>
+          <Button size="compact-xs" variant="subtle" onClick={() => setDetail(row.original)} aria-label={`Details of audit event ${row.original.id}`}>
             Details
           </Button>
         ),
@@ -116,7 +116,7 @@ export default function AuditPage() {
         emptyTitle="No audit events"
         emptyText={anyFilter ? 'No event matches these filters.' : 'Nothing has been recorded yet.'}
       />
-      <Modal opened={!!detail} onClose={() => setDetail(null)} title={`Audit event ${detail?.seq ?? ''}`} size="lg" centered>
+      <Modal opened={!!detail} onClose={() => setDetail(null)} title={`Audit event ${detail?.id ?? ''}`} size="lg" centered>
         {detail && (
           <Stack gap="xs">
             <Text size="sm">
