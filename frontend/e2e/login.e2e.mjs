@@ -1,7 +1,7 @@
 // Sign-in: the login redirect keeps the intended URL, a wrong password is
 // refused on the form, 2FA enrolled with the otpauth secret and a second
 // login with a TOTP code, sign-out, and the SPA fallback for deep links.
-import { after, before, test } from 'node:test';
+import { after, before, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ADMIN, Api, BASE, freshTotp, heading, totp, launch, newPage, PASSWORD_LABEL, strongPassword, unique, uiLogin } from './lib.mjs';
 
@@ -11,6 +11,10 @@ before(async () => {
 });
 after(async () => {
   await browser?.close();
+});
+// every test starts signed out
+beforeEach(async () => {
+  await browser.context.clearCookies();
 });
 
 test('a deep link is served by the SPA fallback and sends to login keeping the URL', async () => {
@@ -101,8 +105,9 @@ test('sign out ends the session', async () => {
   const page = await newPage(browser.context);
   await uiLogin(page, ADMIN.username, ADMIN.password);
   await page.getByRole('button', { name: `User menu for ${ADMIN.username}` }).click();
-  await page.getByRole('menuitem', { name: /sign out/i }).click();
-  await page.waitForURL(/\/login/);
+  await page.getByRole('menuitem', { name: 'Sign out' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Sign in to certward' }).waitFor();
+  assert.match(new URL(page.url()).pathname, /^\/login/);
   const status = await page.evaluate(async () => (await fetch('/api/v2/auth/me')).status);
   assert.equal(status, 401);
   await page.close();
