@@ -236,3 +236,20 @@ export async function settled(page) {
   await page.waitForFunction(() => !document.querySelector('[aria-busy="true"], .mantine-Loader-root'), null, { timeout: 15000 })
     .catch(() => {});
 }
+
+/** Runs fn; when it throws, saves a screenshot of page as
+ *  tests/out/screenshots/failed-<name>.png (and the visible text next to it)
+ *  before rethrowing. */
+export async function shotOnFailure(getPage, name, fn) {
+  try {
+    return await fn();
+  } catch (e) {
+    const page = getPage();
+    if (page && !page.isClosed()) {
+      const slug = name.replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '').toLowerCase().slice(0, 80);
+      mkdirSync(SHOTS, { recursive: true });
+      await page.screenshot({ path: path.join(SHOTS, `failed-${slug}.png`), fullPage: true }).catch(() => {});
+    }
+    throw e;
+  }
+}

@@ -2,13 +2,16 @@
 // certificate issued with the wizard (DNS and UPN names), found by search
 // from the list's first page while it sits on page 3, exported as PKCS#12
 // (the download opens with openssl and the password) and revoked.
-import { after, before, test } from 'node:test';
+import { after, before, test as nodeTest } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ADMIN, Api, heading, launch, newPage, settled, strongPassword, uiLogin, unique } from './lib.mjs';
+import { ADMIN, Api, heading, launch, newPage, settled, shotOnFailure, strongPassword, uiLogin, unique } from './lib.mjs';
+
+/** A test that leaves a screenshot of the page when it fails. */
+const test = (name, fn) => nodeTest(name, () => shotOnFailure(() => page, name, fn));
 
 const PER_PAGE = 50;   // the certificate list's default page size
 let browser;
@@ -39,20 +42,42 @@ after(async () => {
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
-test('a root CA and an intermediate CA under it', async () => {
-  root.id = (await admin.data('POST', '/cas', {
-    name: root.name, type: 'root', subject: { CN: root.name, O: 'certward e2e' },
-    key: { type: 'ec', curve: 'P-256' }, validity_days: 3650,
-  }, 201)).id;
-  inter.id = (await admin.data('POST', '/cas', {
-    name: inter.name, type: 'intermediate', parent_id: root.id, subject: { CN: inter.name, O: 'certward e2e' },
-    key: { type: 'ec', curve: 'P-256' }, validity_days: 1825,
-  }, 201)).id;
+/** Creates a CA on the "Create CA" screen; returns its id. */
+async function createCa(ca, parent) {
   await page.goto('/cas');
   await heading(page, 'Certificate authorities');
-  await settled(page);
-  await page.getByRole('main').getByText(root.name, { exact: true }).first().waitFor();
-  await page.getByRole('main').getByText(inter.name, { exact: true }).first().waitFor();
+  await page.getByRole('main').getByRole('link', { name: 'Create CA', exact: true }).click();
+  await heading(page, 'Create CA');
+  await page.getByRole('textbox', { name: 'Name', exact: true }).fill(ca.name);
+  const kind = page.getByRole('radio', { name: parent ? 'Intermediate' : 'Root', exact: true });
+  if (parent) {
+    await page.getByText('Intermediate', { exact: true }).click();
+    await pick(page, 'Parent CA', parent.name);
+  }
+  assert.equal(await kind.isChecked(), true);
+  await page.getByLabel('Common name (CN)').fill(ca.name);
+  // an intermediate must end before its parent
+  await page.getByRole('textbox', { name: 'Validity (days)', exact: true }).fill(String(parent ? 1825 : 3650));
+  await page.getByRole('button', { name: 'Create CA', exact: true }).click();
+  await page.waitForURL(/\/cas\/\d+$/);
+  await heading(page, ca.name);
+  return Number(new URL(page.url()).pathname.split('/').pop());
+}
+
+test('a root CA and an intermediate CA under it, created on the CA screens', async () => {
+  root.id = await createCa(root);
+  inter.id = await createCa(inter, root);
+  const r = await admin.data('GET', `/cas/${root.id}`);
+  const i = await admin.data('GET', `/cas/${inter.id}`);
+  assert.equal(r.type, 'root');
+  assert.equal(i.type, 'intermediate');
+  assert.equal(i.parent_id, root.id);
+
+  // the hierarchy shows the intermediate under the root
+  await page.goto('/cas?view=tree');
+  const tree = page.getByRole('tree', { name: 'CA hierarchy' });
+  const rootItem = tree.getByRole('treeitem').filter({ has: page.getByRole('link', { name: root.name, exact: true }) }).first();
+  await rootItem.getByRole('group').getByRole('link', { name: inter.name, exact: true }).waitFor();
 });
 
 test('issue a certificate with a DNS and a UPN name in the wizard', async () => {
