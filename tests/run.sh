@@ -228,7 +228,9 @@ EOF
         else
             e_pass=0 e_fail=1   # the runner died before its summary
         fi
-        grep -E '^✖ ' "$out/e2e.log" | sed 's/^/    /' | cut -c1-200 || true
+        # the spec reporter repeats the failures at the end: list each once
+        grep -E '^✖ ' "$out/e2e.log" | grep -v '^✖ failing tests:' | awk '!seen[$0]++' |
+            sed 's/^/    /' | cut -c1-200 || true
         echo "    browser tests: passed=$e_pass failed=$e_fail (log: $out/e2e.log, screenshots: $out/screenshots/)"
         fe_pass=$((fe_pass + e_pass))
         fe_fail=$((fe_fail + e_fail))

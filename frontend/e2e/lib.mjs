@@ -217,7 +217,8 @@ export async function assertAccessible(page, what) {
   const result = await page.evaluate(async () => window.axe.run(document));
   const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
   const describe = bad.map((v) => `${v.impact} ${v.id}: ${v.help}\n    ` +
-    v.nodes.slice(0, 5).map((n) => n.target.join(' ')).join('\n    ')).join('\n');
+    v.nodes.slice(0, 6).map((n) => `${n.target.join(' ')}\n      ${n.html.slice(0, 140)}` +
+      (n.any?.[0]?.message ? `\n      ${n.any[0].message.split('\n')[0].slice(0, 160)}` : '')).join('\n    ')).join('\n');
   assert.equal(bad.length, 0, `${what}: axe found serious/critical violations:\n${describe}`);
   return result.violations;
 }

@@ -4,10 +4,13 @@
 // violation in either scheme, and no uncaught page error. Then a phone
 // width: the navbar collapses behind the burger and nothing overflows
 // horizontally.
-import { after, before, test } from 'node:test';
+import { after, before, test as nodeTest } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, statSync } from 'node:fs';
-import { ADMIN, assertAccessible, heading, launch, newPage, screenshot, settled, uiLogin } from './lib.mjs';
+import { ADMIN, assertAccessible, heading, launch, newPage, shotOnFailure, screenshot, settled, uiLogin } from './lib.mjs';
+
+/** A test that leaves a screenshot of the page when it fails. */
+const test = (name, fn) => nodeTest(name, () => shotOnFailure(() => page, name, fn));
 
 export const SCREENS = [
   { name: 'dashboard', path: '/', title: 'Dashboard' },

@@ -2,9 +2,12 @@
 // write button, a screen it may not read says "Not permitted", and a write
 // call made with its session (cookie + CSRF token) is a 403 problem that
 // changes nothing.
-import { after, before, test } from 'node:test';
+import { after, before, test as nodeTest } from 'node:test';
 import assert from 'node:assert/strict';
-import { Api, heading, launch, newPage, settled, strongPassword, uiLogin, unique } from './lib.mjs';
+import { Api, heading, launch, newPage, shotOnFailure, settled, strongPassword, uiLogin, unique } from './lib.mjs';
+
+/** A test that leaves a screenshot of the page when it fails. */
+const test = (name, fn) => nodeTest(name, () => shotOnFailure(() => page, name, fn));
 
 /** Names of buttons/links that change something. */
 export const WRITE_NAME = /^(new|create|add|issue|import|revoke|delete|remove|edit|renew|sign|upload|generate|approve|reject|enable|disable|reset|save)\b/i;
