@@ -5,10 +5,10 @@
 #   layers: unit   make check (C unit tests, the check library), one count per check test
 #           integration   pytest over tests/integration (real MariaDB, certward, web servers)
 #           fuzz          each libFuzzer driver run briefly (clang, ASan+UBSan), one test each
+#           distcheck     make distcheck, counted as one test
 #           frontend      the web app: npm ci, typecheck, build and size budget (one test
 #                         each), every vitest test, every browser test (Chromium against
 #                         the real stack, frontend/e2e/)
-#           distcheck     make distcheck, counted as one test
 #
 # Logs go to tests/out/. Exit status is non-zero when anything failed.
 # Environment: PYTHON (default /usr/bin/python3, which has pytest),
@@ -168,7 +168,18 @@ fi
 echo "[fuzz] passed=$f_pass failed=$f_fail (log: $out/fuzz.log)"
 add "$f_pass" "$f_fail" 0
 
-# ---- (d) frontend ---------------------------------------------------------------
+# ---- (d) distcheck --------------------------------------------------------------
+echo "[distcheck] make distcheck"
+find tests -name __pycache__ -prune -exec rm -rf {} +
+if make distcheck >"$out/distcheck.log" 2>&1; then
+    echo "[distcheck] passed"
+    add 1 0 0
+else
+    echo "[distcheck] FAILED (log: $out/distcheck.log)"
+    add 0 1 0
+fi
+
+# ---- (e) frontend ---------------------------------------------------------------
 # npm ci, typecheck, build and the initial-JS budget count one test each;
 # vitest counts every test from its JSON report; the browser tests count
 # every test from frontend/e2e/run.mjs's "e2e: N passed, N failed" line.
@@ -242,16 +253,5 @@ else
 fi
 echo "[frontend] passed=$fe_pass failed=$fe_fail"
 add "$fe_pass" "$fe_fail" 0
-
-# ---- (e) distcheck --------------------------------------------------------------
-echo "[distcheck] make distcheck"
-find tests -name __pycache__ -prune -exec rm -rf {} +
-if make distcheck >"$out/distcheck.log" 2>&1; then
-    echo "[distcheck] passed"
-    add 1 0 0
-else
-    echo "[distcheck] FAILED (log: $out/distcheck.log)"
-    add 0 1 0
-fi
 
 finish
