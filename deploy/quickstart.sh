@@ -700,11 +700,15 @@ http {
             add_header Referrer-Policy "same-origin" always;
             try_files \$uri /index.html;
 
+            # index.html is revalidated on every load (a new build is seen
+            # at once); the bundled assets carry a content hash in their
+            # names and are cached for a year
             location = /index.html {
                 expires -1;
             }
             location /assets/ {
                 try_files \$uri =404;
+                expires 1y;
             }
         }
         location /api/ { $FCGI }

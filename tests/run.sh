@@ -6,6 +6,9 @@
 #           integration   pytest over tests/integration (real MariaDB, certward, web servers)
 #           fuzz          each libFuzzer driver run briefly (clang, ASan+UBSan), one test each
 #           distcheck     make distcheck, counted as one test
+#           frontend      the web app: npm ci, typecheck, build and size budget (one test
+#                         each), every vitest test, every browser test (Chromium against
+#                         the real stack, frontend/e2e/)
 #
 # Logs go to tests/out/. Exit status is non-zero when anything failed.
 # Environment: PYTHON (default /usr/bin/python3, which has pytest),
@@ -42,7 +45,7 @@ packages=(build-essential autoconf automake libtool pkg-config libfcgi-dev
     libsodium-dev libargon2-dev libssl-dev libcurl4-openssl-dev nginx lighttpd
     lighttpd-mod-openssl apache2 libapache2-mod-fcgid spawn-fcgi check wrk
     python3-pytest python3-requests python3-cryptography python3-yaml gnutls-bin
-    valgrind clang libclang-rt-14-dev)
+    valgrind clang libclang-rt-14-dev chromium)
 missing=()
 for p in "${packages[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
@@ -175,5 +178,80 @@ else
     echo "[distcheck] FAILED (log: $out/distcheck.log)"
     add 0 1 0
 fi
+
+# ---- (e) frontend ---------------------------------------------------------------
+# npm ci, typecheck, build and the initial-JS budget count one test each;
+# vitest counts every test from its JSON report; the browser tests count
+# every test from frontend/e2e/run.mjs's "e2e: N passed, N failed" line.
+# A step that fails makes the steps that need it fail too (never a skip).
+echo "[frontend] npm ci, typecheck, vitest, build, size, browser tests"
+fe_pass=0 fe_fail=0
+fe_step() {   # name log command...: one test
+    local name=$1 log=$2
+    shift 2
+    if (cd frontend && "$@") >"$out/$log" 2>&1; then
+        fe_pass=$((fe_pass + 1))
+        return 0
+    fi
+    fe_fail=$((fe_fail + 1))
+    echo "    failed: $name (log: $out/$log)"
+    tail -n 15 "$out/$log" | sed 's/^/        /'
+    return 1
+}
+if ! command -v npm >/dev/null 2>&1; then
+    echo "    failed: npm is not installed"
+    fe_fail=$((fe_fail + 4))   # npm ci, typecheck, vitest, build
+elif fe_step "npm ci" frontend-npm-ci.log npm ci --no-audit --no-fund; then
+    fe_step "typecheck" frontend-typecheck.log npm run typecheck || true
+    rm -f "$out/vitest.json"
+    (cd frontend && npx vitest run --reporter=default --reporter=json \
+        --outputFile.json="$repo/$out/vitest.json") >"$out/frontend-vitest.log" 2>&1 || true
+    read -r v_pass v_fail < <("$PYTHON" - "$out/vitest.json" <<'EOF'
+import json, sys
+
+try:
+    doc = json.load(open(sys.argv[1]))
+except (OSError, ValueError):
+    print(0, 1)      # vitest did not get as far as writing its report
+    sys.exit(0)
+passed = doc.get("numPassedTests", 0)
+failed = (doc.get("numFailedTests", 0) + doc.get("numPendingTests", 0)
+          + doc.get("numTodoTests", 0))
+failed += sum(1 for r in doc.get("testResults", []) if r.get("status") == "failed"
+              and not r.get("assertionResults"))   # a file that did not load
+if passed + failed == 0:
+    failed = 1       # nothing ran is a failure, not a pass
+print(passed, failed)
+EOF
+)
+    v_pass=${v_pass:-0} v_fail=${v_fail:-1}
+    echo "    vitest: passed=$v_pass failed=$v_fail (log: $out/frontend-vitest.log)"
+    fe_pass=$((fe_pass + v_pass))
+    fe_fail=$((fe_fail + v_fail))
+    if fe_step "build" frontend-build.log npm run build; then
+        fe_step "size budget" frontend-size.log npm run size || true
+        rm -rf "$out/screenshots"
+        CERTWARD_BIN="$repo/certward" E2E_OUT="$repo/$out" PYTHON="$PYTHON" \
+            timeout 900 node frontend/e2e/run.mjs >"$out/e2e.log" 2>&1 || true
+        e2e_line=$(grep -E '^e2e: [0-9]+ passed, [0-9]+ failed$' "$out/e2e.log" | tail -n 1 || true)
+        if [ -n "$e2e_line" ]; then
+            read -r e_pass e_fail < <(echo "$e2e_line" | sed -E 's/^e2e: ([0-9]+) passed, ([0-9]+) failed$/\1 \2/')
+        else
+            e_pass=0 e_fail=1   # the runner died before its summary
+        fi
+        # the spec reporter repeats the failures at the end: list each once
+        grep -E '^✖ ' "$out/e2e.log" | grep -v '^✖ failing tests:' | awk '!seen[$0]++' |
+            sed 's/^/    /' | cut -c1-200 || true
+        echo "    browser tests: passed=$e_pass failed=$e_fail (log: $out/e2e.log, screenshots: $out/screenshots/)"
+        fe_pass=$((fe_pass + e_pass))
+        fe_fail=$((fe_fail + e_fail))
+    else
+        fe_fail=$((fe_fail + 2))   # neither the size budget nor the browser tests can run
+    fi
+else
+    fe_fail=$((fe_fail + 3))       # typecheck, vitest and build cannot run without node_modules
+fi
+echo "[frontend] passed=$fe_pass failed=$fe_fail"
+add "$fe_pass" "$fe_fail" 0
 
 finish
