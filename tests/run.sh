@@ -180,11 +180,11 @@ else
 fi
 
 # ---- (e) frontend ---------------------------------------------------------------
-# npm ci, typecheck, build and the initial-JS budget count one test each;
+# npm ci, typecheck, lint, build and the initial-JS budget count one test each;
 # vitest counts every test from its JSON report; the browser tests count
 # every test from frontend/e2e/run.mjs's "e2e: N passed, N failed" line.
 # A step that fails makes the steps that need it fail too (never a skip).
-echo "[frontend] npm ci, typecheck, vitest, build, size, browser tests"
+echo "[frontend] npm ci, typecheck, lint, vitest, build, size, browser tests"
 fe_pass=0 fe_fail=0
 fe_step() {   # name log command...: one test
     local name=$1 log=$2
@@ -200,9 +200,10 @@ fe_step() {   # name log command...: one test
 }
 if ! command -v npm >/dev/null 2>&1; then
     echo "    failed: npm is not installed"
-    fe_fail=$((fe_fail + 4))   # npm ci, typecheck, vitest, build
+    fe_fail=$((fe_fail + 5))   # npm ci, typecheck, lint, vitest, build
 elif fe_step "npm ci" frontend-npm-ci.log npm ci --no-audit --no-fund; then
     fe_step "typecheck" frontend-typecheck.log npm run typecheck || true
+    fe_step "lint" frontend-lint.log npm run lint || true
     rm -f "$out/vitest.json"
     (cd frontend && npx vitest run --reporter=default --reporter=json \
         --outputFile.json="$repo/$out/vitest.json") >"$out/frontend-vitest.log" 2>&1 || true
@@ -249,7 +250,7 @@ EOF
         fe_fail=$((fe_fail + 2))   # neither the size budget nor the browser tests can run
     fi
 else
-    fe_fail=$((fe_fail + 3))       # typecheck, vitest and build cannot run without node_modules
+    fe_fail=$((fe_fail + 4))       # typecheck, lint, vitest and build cannot run without node_modules
 fi
 echo "[frontend] passed=$fe_pass failed=$fe_fail"
 add "$fe_pass" "$fe_fail" 0
