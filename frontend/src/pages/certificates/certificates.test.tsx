@@ -163,7 +163,7 @@ describe('issue wizard', () => {
     });
   });
 
-  it('shows a problem naming a SAN next to the names, on their step', async () => {
+  it('shows a problem naming a SAN next to the names, on their step', { timeout: 60000 }, async () => {
     base(me(), { 'POST /api/v2/certificates': problem(400, 'validation_failed', 'sans[0]: the template does not allow this name', { field: 'sans[0].value' }) });
     renderApp(<CertificatesSection />, { url: '/certificates/new', path: '/certificates/*' });
     await userEvent.click(await screen.findByRole('textbox', { name: 'Issuing CA' }));
