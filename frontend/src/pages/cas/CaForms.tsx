@@ -108,7 +108,7 @@ export function CreateCaPage() {
             </Fieldset>
             <Group align="flex-start" wrap="wrap">
               <KeyTypeSelect value={v.key_type} onChange={(x) => form.setFieldValue('key_type', x)} error={form.errors.key_type} />
-              <NumberInput label="Validity (days)" min={1} max={10950} w={180} {...form.getInputProps('validity_days')} />
+              <NumberInput label="Validity (days)" min={1} max={10950} clampBehavior="none" w={180} {...form.getInputProps('validity_days')} />
               <NumberInput label="Path length (optional)" min={0} max={32} w={200} allowDecimal={false} {...form.getInputProps('path_length')} />
             </Group>
             <Fieldset legend="Name constraints (optional, one per line)">

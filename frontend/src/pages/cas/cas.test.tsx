@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { configure, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { me, meRoute, mockFetch, problem, renderApp, VIEWER_PERMISSIONS } from '../../test/utils';
@@ -7,6 +7,8 @@ import { buildTree } from './CasListPage';
 import type { Ca } from '../certificates/pki';
 
 configure({ asyncUtilTimeout: 5000 });
+// The machine running the suite may be slow; typing-heavy tests need room.
+vi.setConfig({ testTimeout: 60000 });
 
 const ca = (id: number, over: Partial<Ca> = {}): Ca => ({
   id,

@@ -187,7 +187,7 @@ export function IssueCertificatePage() {
           </Stepper.Step>
           <Stepper.Step label="Validity" description="Review and issue">
             <Stack mt="md" maw={480}>
-              <NumberInput label="Validity (days)" min={1} max={tpl?.max_validity_days ?? 3650} description={tpl ? `The template allows at most ${tpl.max_validity_days} days.` : undefined} {...form.getInputProps('validity_days')} />
+              <NumberInput label="Validity (days)" min={1} max={tpl?.max_validity_days ?? 3650} clampBehavior="none" description={tpl ? `The template allows at most ${tpl.max_validity_days} days.` : undefined} {...form.getInputProps('validity_days')} />
               <Text size="sm">
                 CA: {issuers.find((c) => String(c.id) === v.ca_id)?.name ?? '—'}; template: {v.template || '—'}; subject: {Object.entries(cleanSubject(v.subject)).map(([k, x]) => `${k}=${x}`).join(', ') || '—'}; names:{' '}
                 {v.sans.filter((r) => r.value.trim()).map((r) => `${r.type}:${r.value.trim()}`).join(', ') || '—'}; key: {v.key_mode === 'csr' ? 'from the CSR' : v.key_type}.

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { configure, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { me, meRoute, mockFetch, problem, renderApp, VIEWER_PERMISSIONS, ALL_PERMISSIONS } from '../../test/utils';
@@ -38,6 +38,8 @@ function base(user = me(), extra: Record<string, Parameters<typeof mockFetch>[0]
 }
 
 configure({ asyncUtilTimeout: 5000 });
+// The machine running the suite may be slow; typing-heavy tests need room.
+vi.setConfig({ testTimeout: 60000 });
 
 describe('SAN validation', () => {
   it('checks each type', () => {
