@@ -353,6 +353,11 @@ export function CaDetailPage() {
         description={subjectLine(ca.subject)}
         actions={
           <>
+            {!awaiting && can('read:certificates') && (
+              <Button variant="default" component={Link} to={`/certificates?ca=${ca.id}`}>
+                Certificates
+              </Button>
+            )}
             {!awaiting && (
               <Menu position="bottom-end">
                 <Menu.Target>

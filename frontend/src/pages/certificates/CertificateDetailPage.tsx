@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { Alert, Anchor, Button, Group, Loader, Modal, PasswordInput, Radio, Select, Stack, Tabs, Text, TextInput } from '@mantine/core';
+import { Alert, Anchor, Button, Group, Loader, Modal, PasswordInput, Radio, Select, Stack, Tabs, Text, TextInput, Textarea } from '@mantine/core';
 import { useForm } from '@mantine/form';
 import { api, requestBlob } from '../../api/client';
 import { Can, useAuth } from '../../auth/AuthContext';
@@ -181,6 +181,7 @@ export function CertificateDetailPage() {
   const qc = useQueryClient();
   const { byId } = useCaList();
   const [dialog, setDialog] = useState<'revoke' | 'export' | 'renew' | 'release' | 'delete' | null>(null);
+  const [renewCsr, setRenewCsr] = useState('');
   const q = useQuery({ queryKey: ['certificate', id], queryFn: () => api.get<Certificate>(`/certificates/${id}`) });
   const done = (msg: string) => () => {
     notifySuccess(msg);
@@ -188,7 +189,7 @@ export function CertificateDetailPage() {
     void qc.invalidateQueries({ queryKey: ['certificates'] });
   };
   const renew = useMutation({
-    mutationFn: () => api.post<Certificate>(`/certificates/${id}/renew`),
+    mutationFn: () => api.post<Certificate>(`/certificates/${id}/renew`, renewCsr.trim() ? { csr: renewCsr.trim() } : undefined),
     onSuccess: (r) => {
       done('Renewed.')();
       void nav(`/certificates/${r.data.id}`);
@@ -315,12 +316,16 @@ export function CertificateDetailPage() {
       <ConfirmDialog
         opened={dialog === 'renew'}
         title="Renew certificate"
-        message={c.has_private_key ? 'A new certificate with the same subject and names and a new key of the same type is issued.' : 'The server does not hold this key: renew from the issue page with a new CSR.'}
+        message={c.has_private_key ? 'A new certificate with the same subject and names and a new key of the same type is issued.' : 'The server does not hold this key: give a new CSR for the successor.'}
         confirmLabel="Renew"
         loading={renew.isPending}
         onConfirm={() => renew.mutate()}
         onClose={() => setDialog(null)}
-      />
+      >
+        {!c.has_private_key && (
+          <Textarea label="New CSR (PEM)" autosize minRows={4} maxRows={10} styles={{ input: { fontFamily: 'monospace', fontSize: 12 } }} value={renewCsr} onChange={(e) => setRenewCsr(e.currentTarget.value)} />
+        )}
+      </ConfirmDialog>
       <ConfirmDialog opened={dialog === 'release'} title="Release hold" message="The certificate becomes valid again." confirmLabel="Release" loading={release.isPending} onConfirm={() => release.mutate()} onClose={() => setDialog(null)} />
       <ConfirmDialog opened={dialog === 'delete'} title="Delete certificate" message="The record of this certificate is removed." confirmLabel="Delete" danger loading={del.isPending} onConfirm={() => del.mutate()} onClose={() => setDialog(null)} />
     </>

@@ -223,4 +223,19 @@ describe('certificate detail', () => {
     await waitFor(() => expect(calls.some((c) => c.method === 'POST')).toBe(true));
     expect(calls.find((c) => c.method === 'POST')!.body).toEqual({ format: 'p12', password: 'correct horse' });
   });
+
+  it('renews a certificate whose key is not held here with a new CSR', async () => {
+    const calls = base(me(), {
+      'GET /api/v2/certificates/5': { body: { data: cert(5, { has_private_key: false }) } },
+      'POST /api/v2/certificates/5/renew': { status: 201, body: { data: cert(6, { renewed_from: 5 }) } },
+      'GET /api/v2/certificates/6': { body: { data: cert(6, { renewed_from: 5 }) } },
+    });
+    renderApp(<CertificatesSection />, { url: '/certificates/5', path: '/certificates/*' });
+    await userEvent.click(await screen.findByRole('button', { name: 'Renew' }));
+    const dlg = await screen.findByRole('dialog', { name: 'Renew certificate' });
+    await userEvent.type(within(dlg).getByRole('textbox', { name: 'New CSR (PEM)' }), 'CSRDATA');
+    await userEvent.click(within(dlg).getByRole('button', { name: 'Renew' }));
+    await screen.findByRole('heading', { name: 'host6.example.com', level: 1 });
+    expect(calls.find((c) => c.method === 'POST')!.body).toEqual({ csr: 'CSRDATA' });
+  });
 });
