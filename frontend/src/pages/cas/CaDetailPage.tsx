@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { Alert, Anchor, Button, Group, Loader, Menu, Modal, PasswordInput, Radio, Select, Stack, Table, Tabs, Text, Textarea } from '@mantine/core';
+import { Alert, Anchor, Button, Group, Loader, Menu, Modal, NumberInput, PasswordInput, Radio, Select, Stack, Table, Tabs, Text, Textarea } from '@mantine/core';
 import { useForm } from '@mantine/form';
 import { IconChevronDown } from '@tabler/icons-react';
 import { api, requestBlob } from '../../api/client';
@@ -42,8 +42,101 @@ function CrlRow({ label, m }: { label: string; m: CrlMeta | null | undefined }) 
   );
 }
 
+function CrlSettingsDialog({ ca, info, opened, onClose }: { ca: Ca; info: CrlInfo; opened: boolean; onClose: () => void }) {
+  const qc = useQueryClient();
+  const s = info.settings ?? { crl_days: 7, delta_hours: 0, ocsp_hours: 24, ocsp_signer: 'delegated' as const };
+  const form = useForm({
+    initialValues: { crl_days: s.crl_days as number | string, delta_hours: s.delta_hours as number | string, ocsp_hours: s.ocsp_hours as number | string, ocsp_signer: s.ocsp_signer as string },
+    validate: {
+      crl_days: (v) => (Number.isInteger(Number(v)) && Number(v) >= 1 && Number(v) <= 366 ? null : 'Between 1 and 366 days'),
+      delta_hours: (v) => (Number.isInteger(Number(v)) && Number(v) >= 0 && Number(v) <= 744 ? null : 'Between 0 and 744 hours'),
+      ocsp_hours: (v) => (Number.isInteger(Number(v)) && Number(v) >= 1 && Number(v) <= 168 ? null : 'Between 1 and 168 hours'),
+    },
+  });
+  const m = useMutation({
+    mutationFn: (v: typeof form.values) => api.put<CrlInfo>(`/cas/${ca.id}/crl/settings`, { crl_days: Number(v.crl_days), delta_hours: Number(v.delta_hours), ocsp_hours: Number(v.ocsp_hours), ocsp_signer: v.ocsp_signer }),
+    onSuccess: (r) => {
+      qc.setQueryData(['ca', String(ca.id), 'crl'], r);
+      notifySuccess('The revocation settings are saved.');
+      onClose();
+    },
+    onError: (e) => applyProblem(e, form, ['crl_days', 'delta_hours', 'ocsp_hours', 'ocsp_signer']),
+  });
+  return (
+    <Modal opened={opened} onClose={onClose} title="Revocation settings" centered>
+      <form onSubmit={form.onSubmit((v) => m.mutate(v))}>
+        <Stack>
+          <NumberInput label="CRL validity (days)" min={1} max={366} clampBehavior="none" allowDecimal={false} {...form.getInputProps('crl_days')} />
+          <NumberInput label="Delta CRL validity (hours, 0: no delta CRLs)" min={0} max={744} clampBehavior="none" allowDecimal={false} {...form.getInputProps('delta_hours')} />
+          <NumberInput label="OCSP response validity (hours)" min={1} max={168} clampBehavior="none" allowDecimal={false} {...form.getInputProps('ocsp_hours')} />
+          <Radio.Group label="OCSP responses signed by" {...form.getInputProps('ocsp_signer')}>
+            <Stack gap={6} mt={6}>
+              <Radio value="delegated" label="A delegated responder certificate" />
+              <Radio value="ca" label="The CA itself" />
+            </Stack>
+          </Radio.Group>
+          <Group justify="flex-end">
+            <Button variant="default" onClick={onClose}>
+              Cancel
+            </Button>
+            <Button type="submit" loading={m.isPending}>
+              Save
+            </Button>
+          </Group>
+        </Stack>
+      </form>
+    </Modal>
+  );
+}
+
+function CrlUploadDialog({ ca, opened, onClose }: { ca: Ca; opened: boolean; onClose: () => void }) {
+  const qc = useQueryClient();
+  const [file, setFile] = useState<string | null>(null);
+  const form = useForm({ initialValues: { crl: '' }, validate: { crl: (v) => (v.trim() ? null : 'Give the CRL') } });
+  const m = useMutation({
+    mutationFn: (v: typeof form.values) => api.post<CrlInfo>(`/cas/${ca.id}/crl/upload`, { crl: v.crl.trim() }),
+    onSuccess: (r) => {
+      qc.setQueryData(['ca', String(ca.id), 'crl'], r);
+      notifySuccess('The CRL is published.');
+      form.reset();
+      onClose();
+    },
+    onError: (e) => applyProblem(e, form, ['crl']),
+  });
+  return (
+    <Modal opened={opened} onClose={onClose} title="Upload CRL" centered size="lg">
+      <form onSubmit={form.onSubmit((v) => m.mutate(v))}>
+        <Stack>
+          <Text size="sm">A CRL this CA signed elsewhere, with a higher cRLNumber than any published.</Text>
+          <FileDrop
+            label="CRL file"
+            accept=".crl,.pem,.der"
+            fileName={file}
+            onFile={(f) =>
+              void readCertFile(f).then((r) => {
+                setFile(f.name);
+                form.setFieldValue('crl', r.text);
+              })
+            }
+          />
+          <Textarea label="CRL (PEM or base64 DER)" autosize minRows={4} maxRows={10} styles={{ input: { fontFamily: 'monospace', fontSize: 12 } }} {...form.getInputProps('crl')} />
+          <Group justify="flex-end">
+            <Button variant="default" onClick={onClose}>
+              Cancel
+            </Button>
+            <Button type="submit" loading={m.isPending}>
+              Publish
+            </Button>
+          </Group>
+        </Stack>
+      </form>
+    </Modal>
+  );
+}
+
 function CrlPanel({ ca }: { ca: Ca }) {
   const qc = useQueryClient();
+  const [dialog, setDialog] = useState<'settings' | 'upload' | null>(null);
   const q = useQuery({ queryKey: ['ca', String(ca.id), 'crl'], queryFn: () => api.get<CrlInfo>(`/cas/${ca.id}/crl`) });
   const gen = useMutation({
     mutationFn: (delta: boolean) => api.post<CrlInfo>(`/cas/${ca.id}/crl`, delta ? { delta: true } : {}),
@@ -94,18 +187,30 @@ function CrlPanel({ ca }: { ca: Ca }) {
           ['OCSP signer', c.settings?.ocsp_signer === 'ca' ? 'the CA' : c.settings ? 'delegated responder' : ''],
         ]}
       />
-      {ca.key_state === 'online' && ca.status === 'active' && (
-        <Can permission="write:crl">
-          <Group>
-            <Button loading={gen.isPending && gen.variables === false} onClick={() => gen.mutate(false)}>
-              Regenerate CRL
+      <Can permission="write:crl">
+        <Group>
+          {ca.key_state === 'online' && ca.status === 'active' && (
+            <>
+              <Button loading={gen.isPending && gen.variables === false} onClick={() => gen.mutate(false)}>
+                Regenerate CRL
+              </Button>
+              <Button variant="default" loading={gen.isPending && gen.variables === true} onClick={() => gen.mutate(true)}>
+                Regenerate delta CRL
+              </Button>
+            </>
+          )}
+          {ca.key_state !== 'online' && ca.status === 'active' && (
+            <Button variant="default" onClick={() => setDialog('upload')}>
+              Upload CRL
             </Button>
-            <Button variant="default" loading={gen.isPending && gen.variables === true} onClick={() => gen.mutate(true)}>
-              Regenerate delta CRL
-            </Button>
-          </Group>
-        </Can>
-      )}
+          )}
+          <Button variant="default" onClick={() => setDialog('settings')}>
+            Edit settings
+          </Button>
+        </Group>
+        <CrlSettingsDialog key={JSON.stringify(c.settings)} ca={ca} info={c} opened={dialog === 'settings'} onClose={() => setDialog(null)} />
+        <CrlUploadDialog ca={ca} opened={dialog === 'upload'} onClose={() => setDialog(null)} />
+      </Can>
     </Stack>
   );
 }

@@ -164,4 +164,26 @@ describe('CA detail', () => {
     expect(await within(t).findByText('5')).toBeInTheDocument();
     expect(calls.find((c) => c.method === 'POST')!.body).toEqual({});
   });
+
+  it('edits the revocation settings', async () => {
+    const crl = { settings: { crl_days: 7, delta_hours: 24, ocsp_hours: 24, ocsp_signer: 'delegated' }, stale: false, full: null, delta: null };
+    const calls = mockFetch({
+      'GET /api/v2/auth/me': meRoute(me()),
+      'GET /api/v2/cas': list([]),
+      'GET /api/v2/cas/1': { body: { data: ca(1) } },
+      'GET /api/v2/cas/1/crl': { body: { data: crl } },
+      'PUT /api/v2/cas/1/crl/settings': problem(400, 'validation_failed', 'ocsp_hours must not exceed crl_days', { field: 'ocsp_hours' }),
+    });
+    renderApp(<CasSection />, { url: '/cas/1', path: '/cas/*' });
+    await userEvent.click(await screen.findByRole('tab', { name: 'CRL' }));
+    await userEvent.click(await screen.findByRole('button', { name: 'Edit settings' }));
+    const dlg = await screen.findByRole('dialog', { name: 'Revocation settings' });
+    const days = within(dlg).getByRole('textbox', { name: 'CRL validity (days)' });
+    await userEvent.clear(days);
+    await userEvent.type(days, '30');
+    await userEvent.click(within(dlg).getByRole('radio', { name: 'The CA itself' }));
+    await userEvent.click(within(dlg).getByRole('button', { name: 'Save' }));
+    expect(await within(dlg).findByText('ocsp_hours must not exceed crl_days')).toBeInTheDocument();
+    expect(calls.find((c) => c.method === 'PUT')!.body).toEqual({ crl_days: 30, delta_hours: 24, ocsp_hours: 24, ocsp_signer: 'ca' });
+  });
 });
