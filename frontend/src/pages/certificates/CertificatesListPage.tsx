@@ -1,4 +1,4 @@
-import { useMemo, useState } from 'react';
+import { useMemo, useRef, useState } from 'react';
 import { Link, useNavigate } from 'react-router';
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { ColumnDef } from '@tanstack/react-table';
@@ -94,6 +94,12 @@ export function CertificatesListPage() {
   const someOnPage = pageIds.some((id) => selected.has(id));
   const canBulk = can('revoke:certificates') || can('write:certificates');
 
+  // Cells read the changing state through a ref so the column definitions
+  // (and so the cell components) stay the same while rows are selected:
+  // new cell functions would remount every cell and lose the focus.
+  const live = useRef({ selected, byId, pageIds, allOnPage, someOnPage });
+  live.current = { selected, byId, pageIds, allOnPage, someOnPage };
+
   const columns = useMemo(() => {
     const cols: ColumnDef<Certificate, unknown>[] = [];
     cols.push({
@@ -101,13 +107,13 @@ export function CertificatesListPage() {
       header: () => (
         <Checkbox
           aria-label="Select all on this page"
-          checked={allOnPage}
-          indeterminate={someOnPage && !allOnPage}
+          checked={live.current.allOnPage}
+          indeterminate={live.current.someOnPage && !live.current.allOnPage}
           onChange={(e) => {
             const on = e.currentTarget.checked;
             setSelected((s) => {
               const n = new Set(s);
-              for (const id of pageIds) if (on) n.add(id);
+              for (const id of live.current.pageIds) if (on) n.add(id);
               else n.delete(id);
               return n;
             });
@@ -117,7 +123,7 @@ export function CertificatesListPage() {
       cell: ({ row }) => (
         <Checkbox
           aria-label={`Select ${row.original.common_name || row.original.serial}`}
-          checked={selected.has(row.original.id)}
+          checked={live.current.selected.has(row.original.id)}
           onClick={(e) => e.stopPropagation()}
           onChange={(e) => toggle(row.original.id, e.currentTarget.checked)}
         />
@@ -136,7 +142,7 @@ export function CertificatesListPage() {
     const opt: Record<string, ColumnDef<Certificate, unknown>> = {
       serial: { id: 'serial', header: 'Serial', cell: ({ row }) => <Text size="xs" ff="monospace">{row.original.serial}</Text> },
       status: { id: 'status', header: 'Status', cell: ({ row }) => <StatusBadge status={certDisplayStatus(row.original)} /> },
-      ca: { id: 'ca', header: 'CA', cell: ({ row }) => byId.get(row.original.ca_id)?.name ?? `#${row.original.ca_id}` },
+      ca: { id: 'ca', header: 'CA', cell: ({ row }) => live.current.byId.get(row.original.ca_id)?.name ?? `#${row.original.ca_id}` },
       template: { id: 'template', header: 'Template', accessorKey: 'template' },
       key_type: { id: 'key_type', header: 'Key type', accessorKey: 'key_type' },
       not_after: { id: 'not_after', header: 'Expires', enableSorting: true, cell: ({ row }) => formatDate(row.original.not_after) },
@@ -144,8 +150,7 @@ export function CertificatesListPage() {
     };
     for (const c of OPTIONAL_COLUMNS) if (visible.includes(c.id)) cols.push(opt[c.id]!);
     return canBulk ? cols : cols.slice(1);
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [visible, selected, byId, allOnPage, someOnPage, canBulk, rows]);
+  }, [visible, canBulk]);
 
   const ids = [...selected];
   const onBulkDone = (action: string) => (r: { data: BulkResult }) => {

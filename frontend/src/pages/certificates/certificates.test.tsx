@@ -101,8 +101,13 @@ describe('certificates list', () => {
     });
     renderApp(<CertificatesSection />, { url: '/certificates', path: '/certificates/*' });
     await screen.findAllByText('Issuing CA');
-    await userEvent.click(await screen.findByRole('checkbox', { name: 'Select host1.example.com' }));
+    const first = await screen.findByRole('checkbox', { name: 'Select host1.example.com' });
+    await userEvent.click(first);
     await screen.findByText('1 selected');
+    // Selecting re-renders the rows without remounting them: the box keeps the focus.
+    expect(first.isConnected).toBe(true);
+    expect(first).toBeChecked();
+    expect(first).toHaveFocus();
     await userEvent.click(screen.getByRole('checkbox', { name: 'Select host3.example.com' }));
     await userEvent.click(screen.getByRole('button', { name: 'Revoke selected' }));
     const dlg = await screen.findByRole('dialog');
