@@ -147,7 +147,7 @@ export function IssueCertificatePage() {
           </Stepper.Step>
           <Stepper.Step label="Subject" description="Names">
             <Stack mt="md">
-              <SubjectFields value={v.subject} onChange={(s) => form.setFieldValue('subject', s)} fields={subjectFields} errors={subjectErrors} required={v.key_mode === 'generate' ? [] : []} />
+              <SubjectFields value={v.subject} onChange={(s) => form.setFieldValue('subject', s)} fields={subjectFields} errors={subjectErrors} required={[]} />
               <SanEditor rows={v.sans} onChange={(r) => form.setFieldValue('sans', r)} allowedTypes={tpl?.allowed_san_types} showErrors={showSanErrors} serverError={form.errors.sans} />
             </Stack>
           </Stepper.Step>
