@@ -17,6 +17,10 @@ export interface Problem {
 
 export interface ListMeta {
   total: number;
+  /** false when the server stopped counting at its cap (total is a lower bound). */
+  total_exact?: boolean;
+  /** Cursor for the next page (`after=`), where the list offers one. */
+  next_after?: number | string | null;
   page: number;
   per_page: number;
 }

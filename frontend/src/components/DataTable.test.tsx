@@ -24,7 +24,7 @@ function Things() {
   const list = useListParams([], { perPage: 10 });
   search = useLocation().search;
   const q = useQuery({ queryKey: ['things', list.query], queryFn: () => api.get<Row[]>('/things', list.query), placeholderData: keepPreviousData });
-  return <DataTable label="Things" columns={columns} rows={q.data?.data} total={q.data?.meta?.total} loading={q.isPending} fetching={q.isFetching} list={list} emptyTitle="No things" />;
+  return <DataTable label="Things" columns={columns} rows={q.data?.data} total={q.data?.meta?.total} totalExact={q.data?.meta?.total_exact !== false} loading={q.isPending} fetching={q.isFetching} list={list} emptyTitle="No things" />;
 }
 
 function rowsFor(page: number, per: number, total: number, desc: boolean): Row[] {
@@ -94,5 +94,22 @@ describe('DataTable', () => {
     const c = calls.find((x) => x.path === '/api/v2/things')!;
     expect(c.query.get('page')).toBe('2');
     expect(c.query.get('sort')).toBe('id');
+  });
+
+  it('shows a capped total as a lower bound and keeps the next page reachable', async () => {
+    const calls = mockFetch({
+      'GET /api/v2/auth/me': meRoute(me()),
+      'GET /api/v2/things': (c) => {
+        const page = Number(c.query.get('page'));
+        return { body: { data: rowsFor(page, 10, 10010, false), meta: { total: 10000, total_exact: false, page, per_page: 10 } } };
+      },
+    });
+    const user = userEvent.setup();
+    renderApp(<Things />, { url: '/things?page=1000' });
+    expect(await screen.findByText('thing 9991')).toBeInTheDocument();
+    expect(screen.getByText('10,000+ rows')).toBeInTheDocument();
+    await user.click(screen.getByRole('button', { name: 'Next page' }));
+    expect(await screen.findByText('thing 10001')).toBeInTheDocument();
+    expect(calls.filter((c) => c.path === '/api/v2/things').at(-1)!.query.get('page')).toBe('1001');
   });
 });

@@ -26,6 +26,8 @@ export interface DataTableProps<T> {
   columns: ColumnDef<T, any>[];
   rows: T[] | undefined;
   total: number | undefined;
+  /** false when `total` is a lower bound (the server caps its count). */
+  totalExact?: boolean;
   /** First load: no rows yet. */
   loading: boolean;
   /** A newer page is being fetched while the old one stays visible. */
@@ -59,6 +61,7 @@ export function DataTable<T>({
   columns,
   rows,
   total,
+  totalExact = true,
   loading,
   fetching = false,
   list,
@@ -83,7 +86,8 @@ export function DataTable<T>({
     defaultColumn: { enableSorting: false },
   });
 
-  const pages = Math.max(1, Math.ceil((total ?? 0) / list.perPage));
+  // Past a capped count one more page stays reachable, so every row can be paged to.
+  const pages = Math.max(1, Math.ceil((total ?? 0) / list.perPage) + (totalExact ? 0 : 1));
 
   const toggleSort = (id: string, meta: DataTableColumnMeta | undefined) => {
     const cur = sorting[0];
@@ -155,7 +159,7 @@ export function DataTable<T>({
       <Group justify="space-between" mt="sm" wrap="wrap" gap="xs">
         <Group gap="xs">
           <Text size="sm" c="dimmed" aria-live="polite">
-            {total === undefined ? '' : `${total} ${total === 1 ? 'row' : 'rows'}`}
+            {total === undefined ? '' : totalExact ? `${total} ${total === 1 ? 'row' : 'rows'}` : `${total.toLocaleString('en')}+ rows`}
           </Text>
           {fetching && !loading && <Loader size="xs" aria-label="Refreshing" />}
         </Group>

@@ -277,6 +277,7 @@ export function CertificatesListPage() {
         columns={columns}
         rows={rows}
         total={certs.data?.meta?.total}
+        totalExact={certs.data?.meta?.total_exact !== false}
         loading={certs.isPending}
         fetching={certs.isFetching}
         list={list}
