@@ -76,6 +76,8 @@ static const char sql_status[] =
  * "(? = '' OR ...)" catch-alls stay in the row condition and keep counts
  * from being index-only. */
 #define LIST_FROM_ALL "FROM certificates c WHERE "
+#define LIST_FROM_CA_COUNT                                                  \
+    "FROM certificates c FORCE INDEX (certificates_crl) WHERE "
 /* With ?q=: the matching ids first, each branch an index range scan
  * (names forwards and reversed, serial, fingerprint), then the rows. An
  * OR over the four would leave no usable index and scan the table. */
@@ -194,7 +196,14 @@ list_sql(enum list_status st, unsigned fbits, int q, int cursor,
         list_cat(text, &n, sizeof(text), "SELECT COUNT(*) FROM (SELECT 1 ");
     else
         list_cat(text, &n, sizeof(text), "SELECT " CERT_COLS);
-    list_cat(text, &n, sizeof(text), q ? LIST_FROM_Q : LIST_FROM_ALL);
+    /* The count with a CA: MariaDB picked certificates_status_id, which
+     * lacks ca_id, and read every row (30,000 buffer pool pages for a
+     * count of 10,000 on a million rows, 63 with the hint). Count only:
+     * the page wants id order, which certificates_crl gives per status. */
+    if (sort_i == LIST_NSORTS && !q && (fbits & (1u << LIST_F_CA)))
+        list_cat(text, &n, sizeof(text), LIST_FROM_CA_COUNT);
+    else
+        list_cat(text, &n, sizeof(text), q ? LIST_FROM_Q : LIST_FROM_ALL);
     list_cat(text, &n, sizeof(text), list_status[st].sql);
     for (int f = 0; f < LIST_F__MAX; f++)
         if (fbits & (1u << f))
