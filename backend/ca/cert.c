@@ -990,6 +990,14 @@ ca_cert_list_json(struct store *db, struct arena *a,
      * none (a capped COUNT(*) over a derived table wrote each into a
      * temporary table); only when it finds no row past the cap does the
      * exact count run, over at most LIM_LIST_COUNT entries. */
+    if (f->after_id == 0 && offset + rows.nrows > LIM_LIST_COUNT) {
+        /* a full page past the cap (page= deep in the list): the rows
+         * before it and on it already pass the cap */
+        total->total = LIM_LIST_COUNT;
+        total->exact = 0;
+        *out = arr;
+        return CW_OK;
+    }
     p[nfilt] = SP_U64(LIM_LIST_COUNT);
     err = store_query(db, a, list_sql(st, fbits, qn > 0, 0, LIST_PROBE), p,
                       nfilt + 1, &rows);
