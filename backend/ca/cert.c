@@ -213,6 +213,8 @@ list_sql(enum list_status st, unsigned fbits, int q, int cursor,
         return sql;
     if (sort_i == LIST_PROBE)
         list_cat(text, &n, sizeof(text), "SELECT 1 ");
+    else if (sort_i == LIST_COUNT && q)
+        list_cat(text, &n, sizeof(text), "SELECT COUNT(*) FROM (SELECT 1 ");
     else if (sort_i == LIST_COUNT)
         list_cat(text, &n, sizeof(text), "SELECT COUNT(*) ");
     else
@@ -235,6 +237,8 @@ list_sql(enum list_status st, unsigned fbits, int q, int cursor,
             list_cat(text, &n, sizeof(text), list_filter_sql[f]);
     if (sort_i == LIST_PROBE) {
         list_cat(text, &n, sizeof(text), "LIMIT ?, 1");
+    } else if (sort_i == LIST_COUNT && q) {
+        list_cat(text, &n, sizeof(text), "LIMIT ?) t");
     } else if (sort_i != LIST_COUNT) {
         if (cursor)
             list_cat(text, &n, sizeof(text), list_sorts[sort_i].after);
@@ -998,12 +1002,26 @@ ca_cert_list_json(struct store *db, struct arena *a,
         *out = arr;
         return CW_OK;
     }
-    p[nfilt] = SP_U64(LIM_LIST_COUNT);
-    err = store_query(db, a, list_sql(st, fbits, qn > 0, 0, LIST_PROBE), p,
-                      nfilt + 1, &rows);
+    /* With q, the matching ids are collected (the UNION) by each
+     * statement: one count, capped over a derived table, not a probe and
+     * a count. */
+    p[nfilt] = SP_U64(qn > 0 ? LIM_LIST_COUNT + 1 : LIM_LIST_COUNT);
+    err = store_query(db, a,
+                      list_sql(st, fbits, qn > 0, 0,
+                               qn > 0 ? LIST_COUNT : LIST_PROBE),
+                      p, nfilt + 1, &rows);
     if (err != CW_OK) {
         json_decref(arr);
         return err;
+    }
+    if (qn > 0) {
+        total->total = store_cell_u64(&rows, 0, 0);
+        if (total->total > LIM_LIST_COUNT) {
+            total->total = LIM_LIST_COUNT;
+            total->exact = 0;
+        }
+        *out = arr;
+        return CW_OK;
     }
     if (rows.nrows > 0) {
         total->total = LIM_LIST_COUNT;
