@@ -42,6 +42,7 @@
 #define LIM_SQL_STMTS       64      /* cached prepared statements per conn   */
 #define LIM_MIGRATION_STMTS 512     /* statements in one migration file      */
 #define LIM_TX_RETRIES      5       /* store_tx attempts on deadlock/cert.   */
+#define LIM_LIST_COUNT      1000    /* list totals are exact up to this      */
 
 /* Cron */
 #define LIM_JOB_NAME        64

@@ -74,18 +74,23 @@ static enum cw_err
 certs_list(struct http_req *req, struct http_resp *resp)
 {
     struct ca_cert_filter f;
+    struct ca_list_total  total = { 0, 1, 0 };
     struct ca_why         why = { "", "" };
     char                  before[32];
+    char                  after[32];
     const char           *ca = http_req_query(req, "ca");
+    const char           *cursor = http_req_query(req, "after");
     uint64_t              page;
     uint64_t              per;
-    uint64_t              total = 0;
     json_t               *arr = NULL;
+    json_t               *meta;
     enum cw_err           err;
 
     err = api_paging(req, &page, &per);
     if (err == CW_OK)
         err = api_time_param(req, "expires_before", before);
+    if (err == CW_OK)
+        err = api_time_param(req, "expires_after", after);
     if (err != CW_OK)
         return err;
     memset(&f, 0, sizeof(f));
@@ -94,10 +99,17 @@ certs_list(struct http_req *req, struct http_resp *resp)
          f.ca_id == 0))
         return http_fail(req, CW_E_BADREQ, "ca",
                          "ca must be a CA id (a positive integer)");
+    if (cursor != NULL && cursor[0] != '\0' &&
+        (sp_u64(cursor, strlen(cursor), INT64_MAX, &f.after_id) != CW_OK ||
+         f.after_id == 0))
+        return http_fail(req, CW_E_BADREQ, "after",
+                         "after must be a certificate id (meta.next_after "
+                         "of the previous page)");
     f.q = http_req_query(req, "q");
     f.status = http_req_query(req, "status");
     f.template_name = http_req_query(req, "template");
     f.expires_before = before;
+    f.expires_after = after;
     f.sort = http_req_query(req, "sort");
     f.key_type = http_req_query(req, "key_type");
     if (f.template_name != NULL && strlen(f.template_name) > 64)
@@ -106,7 +118,13 @@ certs_list(struct http_req *req, struct http_resp *resp)
                             &why);
     if (err != CW_OK)
         return api_ca_fail(req, err, &why);
-    return http_resp_data(resp, 200, arr, api_meta(total, page, per));
+    meta = api_meta(total.total, page, per);
+    json_object_set_new(meta, "total_exact", json_boolean(total.exact));
+    json_object_set_new(meta, "next_after",
+                        total.next_after != 0
+                            ? json_integer((json_int_t)total.next_after)
+                            : json_null());
+    return http_resp_data(resp, 200, arr, meta);
 }
 
 static enum cw_err

@@ -224,13 +224,26 @@ struct ca_cert_filter {
     uint64_t    ca_id;
     const char *template_name;
     const char *expires_before; /* SQL DATETIME text or ""              */
+    const char *expires_after;  /* SQL DATETIME text or "" (inclusive)  */
     const char *sort;          /* "not_after", "-created_at", ...       */
     const char *key_type;      /* "ec", "rsa", "ed25519", "ec-p256" ...  */
+    uint64_t    after_id;      /* keyset cursor: rows after this one, 0 */
 };
+/* meta.total of a list: exact up to LIM_LIST_COUNT, else LIM_LIST_COUNT
+ * with exact 0 (a lower bound). next_after: the id to pass as ?after=
+ * for the next page, 0 when the page was not full. */
+struct ca_list_total {
+    uint64_t total;
+    int      exact;
+    uint64_t next_after;
+};
+/* The certificates matching f, in f->sort order, over the whole table.
+ * CW_E_BADREQ (why set) for a bad filter, sort or cursor. */
 enum cw_err ca_cert_list_json(struct store *db, struct arena *a,
                               const struct ca_cert_filter *f, uint64_t page,
                               uint64_t per_page, json_t **out,
-                              uint64_t *total, struct ca_why *why);
+                              struct ca_list_total *total,
+                              struct ca_why *why);
 enum cw_err ca_cert_export(struct store *db, const struct cw_config *cfg,
                            struct arena *a, uint64_t id, const char *format,
                            struct buf *out, const char **ctype);

@@ -43,12 +43,17 @@ static const char sql_base[] =
 static const char sql_unlease[] =
     "UPDATE cas SET crl_lock_until = '1970-01-02 00:00:00' WHERE id = ?";
 /* Revoked certificates still within their validity (RFC 5280 3.3: an
- * entry may go once the certificate has expired). */
+ * entry may go once the certificate has expired). certificates_crl holds
+ * every column read here, so a page is one index range of this CA's
+ * revoked rows. The hint is needed: InnoDB's sampled statistics can see one
+ * distinct ca_id, and MariaDB then walks PRIMARY from id > ?, through every
+ * other CA's rows (11 s instead of 3 s with a million rows of another CA). */
 static const char sql_full_page[] =
     "SELECT id, serial, DATE_FORMAT(revoked_at, '%Y-%m-%d %H:%i:%s'), "
     "COALESCE(revocation_reason, ''), "
     "COALESCE(DATE_FORMAT(invalidity_date, '%Y-%m-%d %H:%i:%s'), '') "
-    "FROM certificates WHERE ca_id = ? AND status = 'revoked' AND id > ? "
+    "FROM certificates FORCE INDEX (certificates_crl) "
+    "WHERE ca_id = ? AND status = 'revoked' AND id > ? "
     "AND not_after >= ? ORDER BY id LIMIT 5000";
 /* What changed since the base was read: new revocations, and holds
  * released (listed as removeFromCRL, RFC 5280 5.3.1). */

@@ -32,16 +32,31 @@ static const char sql_get[] =
     "SELECT id, name, status, key_type, der, key_wrapped IS NOT NULL, "
     "certificate_id, reject_reason, created_by, "
     "DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%sZ') FROM csrs WHERE id = ?";
-static const char sql_count[] =
-    "SELECT COUNT(*) FROM csrs WHERE (? = '' OR status = ?) "
-    "AND (? = '' OR common_name LIKE CONCAT(?, '%'))";
-static const char sql_list[] =
-    "SELECT id, name, status, key_type, der, key_wrapped IS NOT NULL, "
-    "certificate_id, reject_reason, created_by, "
+/* The list: one constant statement per combination of the filters
+ * present (status, common-name prefix), so that each count is a range on
+ * csrs_status or csrs_cn; a "(? = '' OR ...)" catch-all in the row
+ * condition would keep it from using either. */
+#define CSR_COLS                                                           \
+    "SELECT id, name, status, key_type, der, key_wrapped IS NOT NULL, "    \
+    "certificate_id, reject_reason, created_by, "                          \
     "DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%sZ') FROM csrs "
-    "WHERE (? = '' OR status = ?) "
-    "AND (? = '' OR common_name LIKE CONCAT(?, '%')) "
-    "ORDER BY id DESC LIMIT ? OFFSET ?";
+#define CSR_BY_STATUS "WHERE status = ? "
+#define CSR_BY_CN     "WHERE common_name LIKE CONCAT(?, '%') "
+#define CSR_BY_BOTH   "WHERE status = ? AND common_name LIKE CONCAT(?, '%') "
+#define CSR_ORDER     "ORDER BY id DESC LIMIT ? OFFSET ?"
+/* indexed by (status given) + 2 * (prefix given) */
+static const char *const sql_count[4] = {
+    "SELECT COUNT(*) FROM csrs",
+    "SELECT COUNT(*) FROM csrs " CSR_BY_STATUS,
+    "SELECT COUNT(*) FROM csrs " CSR_BY_CN,
+    "SELECT COUNT(*) FROM csrs " CSR_BY_BOTH,
+};
+static const char *const sql_list[4] = {
+    CSR_COLS CSR_ORDER,
+    CSR_COLS CSR_BY_STATUS CSR_ORDER,
+    CSR_COLS CSR_BY_CN CSR_ORDER,
+    CSR_COLS CSR_BY_BOTH CSR_ORDER,
+};
 static const char sql_for_sign[] =
     "SELECT der, key_wrapped, status FROM csrs WHERE id = ?";
 /* Signing claims the request first ('signing'), so that of two
@@ -288,9 +303,11 @@ ca_csr_list_json(struct store *db, struct arena *a, const char *status,
                  json_t **out, uint64_t *total, struct ca_why *why)
 {
     struct store_rows  rows;
-    struct store_param p[6];
+    struct store_param p[4];
     char               lq[260];
     size_t             n = 0;
+    size_t             np = 0;
+    unsigned           which = 0;
     enum cw_err        err;
 
     status = status ? status : "";
@@ -310,17 +327,21 @@ ca_csr_list_json(struct store *db, struct arena *a, const char *status,
         lq[n++] = *c;
     }
     lq[n] = '\0';
-    p[0] = SP_STR(status);
-    p[1] = SP_STR(status);
-    p[2] = SP_STR(lq);
-    p[3] = SP_STR(lq);
-    err = store_query(db, a, sql_count, p, 4, &rows);
+    if (status[0] != '\0') {
+        p[np++] = SP_STR(status);
+        which |= 1;
+    }
+    if (lq[0] != '\0') {
+        p[np++] = SP_STR(lq);
+        which |= 2;
+    }
+    err = store_query(db, a, sql_count[which], p, np, &rows);
     if (err != CW_OK)
         return err;
     *total = store_cell_u64(&rows, 0, 0);
-    p[4] = SP_U64(per_page);
-    p[5] = SP_U64((page - 1) * per_page);
-    err = store_query(db, a, sql_list, p, 6, &rows);
+    p[np] = SP_U64(per_page);
+    p[np + 1] = SP_U64((page - 1) * per_page);
+    err = store_query(db, a, sql_list[which], p, np + 2, &rows);
     if (err != CW_OK)
         return err;
     *out = json_array();
