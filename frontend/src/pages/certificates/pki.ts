@@ -192,7 +192,7 @@ export function isIPv4(v: string): boolean {
 export function isIPv6(v: string): boolean {
   if (!/^[0-9A-Fa-f:.]+$/.test(v) || !v.includes(':')) return false;
   let s = v;
-  let groupsNeeded = 8;
+  const groupsNeeded = 8;
   const lastColon = s.lastIndexOf(':');
   const tail = s.slice(lastColon + 1);
   if (tail.includes('.')) {
