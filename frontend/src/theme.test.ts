@@ -29,6 +29,11 @@ describe('theme contrast (WCAG AA, 4.5:1)', () => {
     expect(contrastRatio(resolve(vars.dark['--mantine-color-dimmed']!), full.colors.dark[7])).toBeGreaterThanOrEqual(4.5);
   });
 
+  it('error messages read on the body in both schemes', () => {
+    expect(contrastRatio(resolve(vars.light['--mantine-color-error']!), '#ffffff')).toBeGreaterThanOrEqual(4.5);
+    expect(contrastRatio(resolve(vars.dark['--mantine-color-error']!), full.colors.dark[7])).toBeGreaterThanOrEqual(4.5);
+  });
+
   it('white on the filled primary colour reads in both schemes', () => {
     expect(contrastRatio('#ffffff', full.colors.indigo[7])).toBeGreaterThanOrEqual(4.5);
     expect(contrastRatio('#ffffff', full.colors.indigo[8])).toBeGreaterThanOrEqual(4.5);

@@ -81,7 +81,7 @@ const TEXT_CONTRAST = 4.6;
  * its own light background over those; the default
  * shades 6-7 of teal, green, orange or yellow do not. Dimmed text and
  * error messages are darkened too. The dark scheme's text shades (2-4 on
- * dark.7) already pass; only its dimmed text is lightened.
+ * dark.7) already pass; only its dimmed and error text are lightened.
  */
 export const cssVariablesResolver: CSSVariablesResolver = (t) => {
   const light: Record<string, string> = {
@@ -104,6 +104,8 @@ export const cssVariablesResolver: CSSVariablesResolver = (t) => {
     light,
     dark: {
       '--mantine-color-dimmed': 'var(--mantine-color-dark-1)',
+      // red.8, the default, is 3.5:1 on dark.7; red.4 is 6:1
+      '--mantine-color-error': 'var(--mantine-color-red-4)',
     },
   };
 };
