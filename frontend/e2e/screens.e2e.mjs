@@ -16,7 +16,7 @@ export const SCREENS = [
   { name: 'dashboard', path: '/', title: 'Dashboard' },
   { name: 'certificates', path: '/certificates', title: 'Certificates' },
   { name: 'cas', path: '/cas', title: 'Certificate authorities' },
-  { name: 'csrs', path: '/csrs', title: 'Signing requests' },
+  { name: 'csrs', path: '/csrs', title: 'Certificate signing requests' },
   { name: 'templates', path: '/templates', title: 'Templates' },
   { name: 'users', path: '/users', title: 'Users' },
   { name: 'roles', path: '/roles', title: 'Roles' },

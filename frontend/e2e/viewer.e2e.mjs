@@ -16,7 +16,7 @@ const READABLE = [
   { path: '/', title: 'Dashboard' },
   { path: '/certificates', title: 'Certificates' },
   { path: '/cas', title: 'Certificate authorities' },
-  { path: '/csrs', title: 'Signing requests' },
+  { path: '/csrs', title: 'Certificate signing requests' },
   { path: '/templates', title: 'Templates' },
   { path: '/tools', title: 'Tools' },
 ];

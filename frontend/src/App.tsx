@@ -4,7 +4,7 @@ import { Notifications } from '@mantine/notifications';
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { isApiError } from './api/client';
 import { AuthProvider } from './auth/AuthContext';
-import { theme, COLOR_SCHEME_KEY } from './theme';
+import { theme, cssVariablesResolver, COLOR_SCHEME_KEY } from './theme';
 
 export function makeQueryClient(): QueryClient {
   return new QueryClient({
@@ -25,7 +25,7 @@ export const colorSchemeManager = localStorageColorSchemeManager({ key: COLOR_SC
 /** Theme, notifications, server state and auth around the app (the router goes inside). */
 export function AppProviders({ children, queryClient }: { children: ReactNode; queryClient: QueryClient }) {
   return (
-    <MantineProvider theme={theme} defaultColorScheme="auto" colorSchemeManager={colorSchemeManager}>
+    <MantineProvider theme={theme} cssVariablesResolver={cssVariablesResolver} defaultColorScheme="auto" colorSchemeManager={colorSchemeManager}>
       <Notifications position="top-right" />
       <QueryClientProvider client={queryClient}>
         <AuthProvider>{children}</AuthProvider>

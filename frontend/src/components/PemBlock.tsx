@@ -25,8 +25,10 @@ export function PemBlock({ pem, filename, label = 'PEM', maxHeight = 260 }: { pe
           )}
         </Group>
       </Group>
-      <ScrollArea.Autosize mah={maxHeight} type="auto">
-        <Code block aria-label={label} style={{ whiteSpace: 'pre', fontSize: 12 }}>
+      {/* The scrolling region takes the name and the keyboard focus (arrow
+          keys scroll it); a <pre> may not carry an aria-label itself. */}
+      <ScrollArea.Autosize mah={maxHeight} type="auto" viewportProps={{ tabIndex: 0, role: 'region', 'aria-label': label }}>
+        <Code block style={{ whiteSpace: 'pre', fontSize: 12 }}>
           {pem}
         </Code>
       </ScrollArea.Autosize>

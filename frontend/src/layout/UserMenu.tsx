@@ -1,4 +1,4 @@
-import { Avatar, Button, Menu, Text } from '@mantine/core';
+import { Avatar, Button, Menu, Text, VisuallyHidden } from '@mantine/core';
 import { IconChevronDown, IconLogout, IconUser } from '@tabler/icons-react';
 import { Link, useNavigate } from 'react-router';
 import { useAuth } from '../auth/AuthContext';
@@ -10,11 +10,14 @@ export function UserMenu() {
   return (
     <Menu position="bottom-end" withinPortal>
       <Menu.Target>
-        <Button variant="subtle" color="gray" aria-label={`User menu for ${user.username}`} rightSection={<IconChevronDown size={14} aria-hidden />} px="xs">
+        {/* Named by its text ("User menu for <user>"): the visible username
+            is part of the name; below xs it is only read out. */}
+        <Button variant="subtle" color="gray" rightSection={<IconChevronDown size={14} aria-hidden />} px="xs">
           <Avatar size={26} radius="xl" color="indigo" mr={6} aria-hidden>
             {user.username.slice(0, 2).toUpperCase()}
           </Avatar>
-          <Text size="sm" visibleFrom="xs">
+          <VisuallyHidden component="span">User menu for</VisuallyHidden>{' '}
+          <Text component="span" size="sm" className="user-menu-name">
             {user.username}
           </Text>
         </Button>

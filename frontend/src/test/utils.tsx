@@ -8,7 +8,7 @@ import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { createMemoryRouter, RouterProvider, type RouteObject } from 'react-router';
 import { vi } from 'vitest';
 import { AuthProvider } from '../auth/AuthContext';
-import { theme } from '../theme';
+import { theme, cssVariablesResolver } from '../theme';
 import { colorSchemeManager } from '../App';
 import type { Me } from '../api/types';
 
@@ -98,7 +98,7 @@ export function renderApp(ui: ReactElement | RouteObject[], { url = '/', path = 
       ];
   const router = createMemoryRouter(routes, { initialEntries: [url] });
   const r = render(
-    <MantineProvider theme={theme} defaultColorScheme="auto" colorSchemeManager={colorSchemeManager}>
+    <MantineProvider theme={theme} cssVariablesResolver={cssVariablesResolver} defaultColorScheme="auto" colorSchemeManager={colorSchemeManager}>
       <Notifications />
       <QueryClientProvider client={qc}>
         <AuthProvider>

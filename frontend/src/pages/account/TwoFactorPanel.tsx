@@ -70,9 +70,11 @@ export function TwoFactorPanel() {
             <Text size="sm">
               Save these backup codes now. Each works once if you lose your authenticator. <b>They are shown only this once.</b>
             </Text>
-            <SimpleGrid cols={{ base: 1, xs: 2 }} spacing={4} aria-label="Backup codes">
+            <SimpleGrid cols={{ base: 1, xs: 2 }} spacing={4} role="list" aria-label="Backup codes">
               {backupCodes.map((c) => (
-                <Code key={c}>{c}</Code>
+                <Code key={c} role="listitem">
+                  {c}
+                </Code>
               ))}
             </SimpleGrid>
             <Group gap="xs">

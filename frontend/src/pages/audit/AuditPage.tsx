@@ -124,7 +124,7 @@ export default function AuditPage() {
             </Text>
             <Text size="sm">Request id: <Code>{detail.request_id}</Code></Text>
             <Text size="sm" style={{ wordBreak: 'break-all' }}>Hash: <Code>{detail.hash}</Code></Text>
-            <Code block aria-label="Event details">{JSON.stringify(detail.detail, null, 2)}</Code>
+            <Code block role="region" aria-label="Event details" tabIndex={0}>{JSON.stringify(detail.detail, null, 2)}</Code>
             <Group justify="flex-end">
               <Button variant="default" onClick={() => setDetail(null)}>
                 Close

@@ -40,14 +40,21 @@ function Stat({ label, value, to, color }: { label: string; value: number | unde
     <Paper withBorder p="md" h="100%">
       <Text size="xs" c="dimmed" tt="uppercase" fw={700}>
         {label}
+        <VisuallyHidden component="span">: </VisuallyHidden>
       </Text>
       <Text fz={28} fw={700} c={color}>
-        {value ?? '—'}
+        {value ?? (
+          <>
+            <span aria-hidden>—</span>
+            <VisuallyHidden component="span">unknown</VisuallyHidden>
+          </>
+        )}
       </Text>
     </Paper>
   );
+  // The link is named by its visible text (label and value).
   return to ? (
-    <Anchor component={Link} to={to} underline="never" c="inherit" aria-label={`${label}: ${value ?? 'unknown'}`}>
+    <Anchor component={Link} to={to} underline="never" c="inherit">
       {body}
     </Anchor>
   ) : (

@@ -11,6 +11,7 @@ export default function IssuedChart({ data }: { data: { date: string; count: num
       series={[{ name: 'Issued', color: 'indigo.6' }]}
       tickLine="y"
       gridAxis="y"
+      role="img"
       aria-label="Certificates issued per day, last 30 days"
     />
   );
