@@ -1,4 +1,4 @@
-import { createContext, useCallback, useContext, useEffect, useMemo, type ReactNode } from 'react';
+import { createContext, useCallback, useContext, useEffect, useMemo, useRef, type ReactNode } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, isApiError, setCsrfToken, setUnauthorizedHandler } from '../api/client';
 import type { LoginResult, Me } from '../api/types';
@@ -46,6 +46,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   useEffect(() => {
     setUnauthorizedHandler(() => {
       setCsrfToken(null);
+      void qc.cancelQueries({ queryKey: ME_KEY });
       qc.setQueryData(ME_KEY, null);
       qc.removeQueries({ predicate: (q) => q.queryKey[0] !== ME_KEY[0] });
     });
@@ -53,6 +54,14 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   }, [qc]);
 
   const user = me.data;
+
+  // logout() resolves only once this provider has rendered the signed-out
+  // state: a page it navigates to (the login page) must not still see the
+  // old user, or it would send the browser straight back into the app.
+  const signedOutWaiters = useRef<(() => void)[]>([]);
+  useEffect(() => {
+    if (user === null) signedOutWaiters.current.splice(0).forEach((done) => done());
+  }, [user]);
   const perms = useMemo(() => new Set(user?.permissions ?? []), [user]);
   const can = useCallback((p: string) => perms.has(p), [perms]);
 
@@ -73,9 +82,17 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     }
     setCsrfToken(null);
     sessionStorage.removeItem('cw_session_exp');
+    // A /auth/me still in flight would put the signed-out user back when it
+    // lands (and the login page would then leave for the app): cancel first.
+    await qc.cancelQueries();
+    const rendered = new Promise<void>((done) => {
+      signedOutWaiters.current.push(done);
+      setTimeout(done, 2000); // never hang a sign-out on a provider that went away
+    });
     qc.setQueryData(ME_KEY, null);
     // Drop every other cached answer: the next user must not see them.
     qc.removeQueries({ predicate: (q) => q.queryKey[0] !== ME_KEY[0] });
+    await rendered;
   }, [qc]);
 
   const refresh = useCallback(async () => {
