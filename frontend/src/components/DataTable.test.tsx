@@ -5,7 +5,7 @@ import type { ColumnDef } from '@tanstack/react-table';
 import { useLocation } from 'react-router';
 import { describe, expect, it } from 'vitest';
 import { api } from '../api/client';
-import { DataTable, formatSort, parseSort } from './DataTable';
+import { DataTable, formatSort, listQueryProps, parseSort } from './DataTable';
 import { useListParams } from './useListParams';
 import { me, meRoute, mockFetch, renderApp } from '../test/utils';
 
@@ -24,7 +24,7 @@ function Things() {
   const list = useListParams([], { perPage: 10 });
   search = useLocation().search;
   const q = useQuery({ queryKey: ['things', list.query], queryFn: () => api.get<Row[]>('/things', list.query), placeholderData: keepPreviousData });
-  return <DataTable label="Things" columns={columns} rows={q.data?.data} total={q.data?.meta?.total} totalExact={q.data?.meta?.total_exact !== false} loading={q.isPending} fetching={q.isFetching} list={list} emptyTitle="No things" />;
+  return <DataTable label="Things" columns={columns} {...listQueryProps(q)} list={list} emptyTitle="No things" />;
 }
 
 function rowsFor(page: number, per: number, total: number, desc: boolean): Row[] {

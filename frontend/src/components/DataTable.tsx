@@ -42,6 +42,22 @@ export interface DataTableProps<T> {
   onRowClick?: (row: T) => void;
 }
 
+/** The data props of a DataTable from a list query's `{data, meta}` answer:
+ * rows, total (and whether it is exact), loading and fetching. */
+export function listQueryProps<T>(q: {
+  data?: { data: T[]; meta?: { total?: number; total_exact?: boolean } | undefined };
+  isPending: boolean;
+  isFetching: boolean;
+}): Pick<DataTableProps<T>, 'rows' | 'total' | 'totalExact' | 'loading' | 'fetching'> {
+  return {
+    rows: q.data?.data,
+    total: q.data?.meta?.total,
+    totalExact: q.data?.meta?.total_exact !== false,
+    loading: q.isPending,
+    fetching: q.isFetching,
+  };
+}
+
 /** "-created_at" -> [{id: created_at, desc: true}] */
 export function parseSort(sort: string): SortingState {
   if (!sort) return [];

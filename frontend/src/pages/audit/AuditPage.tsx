@@ -6,7 +6,7 @@ import { IconDownload, IconShieldCheck } from '@tabler/icons-react';
 import { api } from '../../api/client';
 import type { AuditEntry, AuditVerify } from '../../api/types';
 import { Can } from '../../auth/AuthContext';
-import { DataTable } from '../../components/DataTable';
+import { DataTable, listQueryProps } from '../../components/DataTable';
 import { FilterBar, FilterSelect, FilterText } from '../../components/FilterBar';
 import { PageHeader } from '../../components/PageHeader';
 import { ProblemAlert } from '../../components/ProblemAlert';
@@ -107,10 +107,7 @@ export default function AuditPage() {
       <DataTable
         label="Audit events"
         columns={columns}
-        rows={rows.data?.data}
-        total={rows.data?.meta?.total}
-        loading={rows.isPending}
-        fetching={rows.isFetching}
+        {...listQueryProps(rows)}
         list={list}
         getRowId={(r) => String(r.id)}
         emptyTitle="No audit events"

@@ -6,7 +6,7 @@ import { Anchor, Box, Button, Group, Loader, SegmentedControl, Text } from '@man
 import { IconPlus } from '@tabler/icons-react';
 import { api } from '../../api/client';
 import { Can } from '../../auth/AuthContext';
-import { DataTable } from '../../components/DataTable';
+import { DataTable, listQueryProps } from '../../components/DataTable';
 import { EmptyState } from '../../components/EmptyState';
 import { FilterBar, FilterSelect, SearchInput } from '../../components/FilterBar';
 import { formatDate } from '../../components/format';
@@ -170,10 +170,7 @@ export function CasListPage() {
           <DataTable
             label="Certificate authorities"
             columns={columns}
-            rows={q.data?.data}
-            total={q.data?.meta?.total}
-            loading={q.isPending}
-            fetching={q.isFetching}
+            {...listQueryProps(q)}
             list={list}
             getRowId={(r) => String(r.id)}
             onRowClick={(r) => void nav(`/cas/${r.id}`)}

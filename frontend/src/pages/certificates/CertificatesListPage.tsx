@@ -6,7 +6,7 @@ import { Anchor, Button, Checkbox, Group, List, Menu, Modal, Select, Stack, Text
 import { IconColumns, IconPlus } from '@tabler/icons-react';
 import { api } from '../../api/client';
 import { Can, useAuth } from '../../auth/AuthContext';
-import { DataTable } from '../../components/DataTable';
+import { DataTable, listQueryProps } from '../../components/DataTable';
 import { FilterBar, FilterSelect, FilterText, SearchInput } from '../../components/FilterBar';
 import { PageHeader } from '../../components/PageHeader';
 import { ProblemAlert } from '../../components/ProblemAlert';
@@ -275,11 +275,7 @@ export function CertificatesListPage() {
       <DataTable
         label="Certificates"
         columns={columns}
-        rows={rows}
-        total={certs.data?.meta?.total}
-        totalExact={certs.data?.meta?.total_exact !== false}
-        loading={certs.isPending}
-        fetching={certs.isFetching}
+        {...listQueryProps(certs)}
         list={list}
         getRowId={(r) => String(r.id)}
         onRowClick={(r) => void nav(`/certificates/${r.id}`)}

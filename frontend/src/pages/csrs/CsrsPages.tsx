@@ -8,7 +8,7 @@ import { IconPlus } from '@tabler/icons-react';
 import { api, isApiError } from '../../api/client';
 import { Can } from '../../auth/AuthContext';
 import { ConfirmDialog } from '../../components/ConfirmDialog';
-import { DataTable } from '../../components/DataTable';
+import { DataTable, listQueryProps } from '../../components/DataTable';
 import { FilterBar, FilterSelect, SearchInput } from '../../components/FilterBar';
 import { formatDateTime } from '../../components/format';
 import { PageHeader } from '../../components/PageHeader';
@@ -78,10 +78,7 @@ export function CsrsListPage() {
       <DataTable
         label="Certificate signing requests"
         columns={columns}
-        rows={q.data?.data}
-        total={q.data?.meta?.total}
-        loading={q.isPending}
-        fetching={q.isFetching}
+        {...listQueryProps(q)}
         list={list}
         getRowId={(r) => String(r.id)}
         onRowClick={(r) => void nav(`/csrs/${r.id}`)}

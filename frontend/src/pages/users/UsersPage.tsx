@@ -7,7 +7,7 @@ import { api } from '../../api/client';
 import type { Role, User } from '../../api/types';
 import { Can, useAuth } from '../../auth/AuthContext';
 import { ConfirmDialog } from '../../components/ConfirmDialog';
-import { DataTable } from '../../components/DataTable';
+import { DataTable, listQueryProps } from '../../components/DataTable';
 import { FilterBar, FilterSelect, SearchInput } from '../../components/FilterBar';
 import { PageHeader } from '../../components/PageHeader';
 import { ProblemAlert } from '../../components/ProblemAlert';
@@ -127,10 +127,7 @@ export default function UsersPage() {
       <DataTable
         label="Users"
         columns={columns}
-        rows={users.data?.data}
-        total={users.data?.meta?.total}
-        loading={users.isPending}
-        fetching={users.isFetching}
+        {...listQueryProps(users)}
         list={list}
         getRowId={(u) => String(u.id)}
         emptyTitle="No users"
