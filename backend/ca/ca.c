@@ -142,19 +142,19 @@ chain_free_fn(void *p)
 }
 
 /*
- * CA certificates this thread parsed last. Parsing one costs more than
- * the rest of an issuance's certificate work (OpenSSL 3 decodes the
- * public key through its provider decoders), and every issuance needs
- * the CA's certificate and its parents. An entry is keyed by the CA row
- * and a copy of the exact DER it was parsed from, compared in full on
- * every use, so a certificate that changed (renewed, imported, restored)
- * is never served from here. Each worker thread has its own entries, so
- * an X509 is never shared between threads.
+ * Certificates this thread parsed last: CA certificates for issuance and
+ * chains, CA and responder certificates for OCSP signing. Parsing one
+ * costs more than the rest of an issuance's certificate work or than an
+ * OCSP signature (OpenSSL 3 decodes the public key through its provider
+ * decoders). An entry is found by a copy of the exact DER it was parsed
+ * from, compared in full on every use, so a certificate that changed
+ * (renewed, imported, restored, a new responder) is never served from
+ * here; the least recently used entry makes room. Each worker thread has
+ * its own entries, so an X509 is never shared between threads.
  */
 #define CA_CERT_CACHE 8
 
 struct cert_slot {
-    uint64_t  id;
     uint8_t  *der;
     size_t    der_len;
     uint64_t  used;
@@ -185,10 +185,8 @@ cert_cache_key_init(void)
         abort();
 }
 
-/* The parsed certificate of CA id from der (a new reference). */
-static enum cw_err
-ca_cert_parse_cached(uint64_t id, const uint8_t *der, size_t len,
-                     X509 **out)
+enum cw_err
+ca_cert_parsed(const uint8_t *der, size_t len, X509 **out)
 {
     struct cert_slot *victim = &cert_cache[0];
     X509             *cert = NULL;
@@ -202,7 +200,7 @@ ca_cert_parse_cached(uint64_t id, const uint8_t *der, size_t len,
     for (int i = 0; i < CA_CERT_CACHE; i++) {
         struct cert_slot *s = &cert_cache[i];
 
-        if (s->cert != NULL && s->id == id && s->der_len == len &&
+        if (s->cert != NULL && s->der_len == len &&
             memcmp(s->der, der, len) == 0) {
             s->used = cert_cache_clock;
             X509_up_ref(s->cert);
@@ -220,7 +218,6 @@ ca_cert_parse_cached(uint64_t id, const uint8_t *der, size_t len,
     victim->der = cw_xmalloc(len);
     memcpy(victim->der, der, len);
     victim->der_len = len;
-    victim->id = id;
     victim->used = cert_cache_clock;
     X509_up_ref(cert);
     victim->cert = cert;
@@ -250,8 +247,8 @@ ca_row_fill(const struct cw_config *cfg, struct arena *a,
         out->key_len = cells[7].len;
     }
     if (!store_cell_isnull(rows, r, 8)) {
-        err = ca_cert_parse_cached(out->id, (const uint8_t *)cells[8].p,
-                                   cells[8].len, &cert);
+        err = ca_cert_parsed((const uint8_t *)cells[8].p, cells[8].len,
+                             &cert);
         if (err != CW_OK) {
             log_err("CA %llu: stored certificate does not parse",
                     (unsigned long long)out->id);

@@ -208,58 +208,17 @@ struct ocsp_signer {
     unsigned        hours;
 };
 
-/*
- * The CA and responder certificates this thread signed with last, parsed:
- * decoding a certificate (its public key through OpenSSL 3's decoders)
- * costs more than the signature. An entry is found by the whole DER of
- * the row as just read, so a renewed responder or a changed CA
- * certificate (other DER) is parsed anew and never confused with the old
- * one; the least recently used entry makes room.
- */
-#define OCSP_X509_SLOTS 8
-
-struct x509_slot {
-    uint8_t  *der;
-    size_t    len;
-    X509     *x;
-    uint64_t  used;
-};
-
-static _Thread_local struct x509_slot x509_cache[OCSP_X509_SLOTS];
-static _Thread_local uint64_t         x509_tick;
-
-/* The certificate der parses to, for the arena's life (a reference). */
+/* The certificate der parses to (ca_cert_parsed()'s per-thread cache),
+ * for the arena's life. */
 static enum cw_err
 cert_get(struct arena *a, const uint8_t *der, size_t len, X509 **out)
 {
-    struct x509_slot *victim = &x509_cache[0];
-    X509             *x = NULL;
-    enum cw_err       err;
+    X509       *x = NULL;
+    enum cw_err err;
 
-    for (int i = 0; i < OCSP_X509_SLOTS; i++) {
-        struct x509_slot *e = &x509_cache[i];
-
-        if (e->x != NULL && e->len == len && memcmp(e->der, der, len) == 0) {
-            e->used = ++x509_tick;
-            x = e->x;
-            break;
-        }
-        if (e->x == NULL || (victim->x != NULL && e->used < victim->used))
-            victim = e;
-    }
-    if (x == NULL) {
-        err = pki_cert_parse_der(der, len, &x);
-        if (err != CW_OK)
-            return err;
-        X509_free(victim->x);
-        free(victim->der);
-        victim->der = cw_xmalloc(len);
-        memcpy(victim->der, der, len);
-        victim->len = len;
-        victim->x = x;
-        victim->used = ++x509_tick;
-    }
-    X509_up_ref(x);
+    err = ca_cert_parsed(der, len, &x);
+    if (err != CW_OK)
+        return err;
     arena_defer(a, (arena_free_fn)X509_free, x);
     *out = x;
     return CW_OK;
@@ -268,11 +227,6 @@ cert_get(struct arena *a, const uint8_t *der, size_t len, X509 **out)
 void
 ca_ocsp_thread_cleanup(void)
 {
-    for (int i = 0; i < OCSP_X509_SLOTS; i++) {
-        X509_free(x509_cache[i].x);
-        free(x509_cache[i].der);
-        memset(&x509_cache[i], 0, sizeof(x509_cache[i]));
-    }
     free(ca_index.ents);
     memset(&ca_index, 0, sizeof(ca_index));
 }
