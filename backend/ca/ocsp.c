@@ -15,6 +15,7 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -582,11 +583,23 @@ out:
 
 /* ---- cron: ocsp-presign ------------------------------------------------ */
 
+/* A batch: the due rows of one query (with the status columns, so no
+ * statement per certificate), their answers signed outside any
+ * transaction, then written in one store_tx() by multi-row statements.
+ * Each row is still written only if the certificate row is the one it
+ * was signed from (updated_at), as in sql_store. */
+#define PRESIGN_BATCH 1000
+#define PRESIGN_COLS                                                      \
+    "c.id, c.ca_id, c.serial, c.status, "                                \
+    "COALESCE(DATE_FORMAT(c.revoked_at, '%Y-%m-%d %H:%i:%s'), ''), "     \
+    "COALESCE(c.revocation_reason, ''), "                                \
+    "DATE_FORMAT(c.updated_at, '%Y-%m-%d %H:%i:%s.%f') "
+
 /* Certificates whose SHA-1 response (what most clients ask for) is
  * missing or past half its validity, and SHA-256 responses that clients
  * asked for, due the same way. */
 static const char sql_presign_due[] =
-    "SELECT c.id, c.ca_id, c.serial, 1 FROM certificates c "
+    "SELECT " PRESIGN_COLS "FROM certificates c "
     "JOIN cas a ON a.id = c.ca_id "
     "LEFT JOIN ocsp_responses r ON r.cert_id = c.id AND r.hash_alg = 'sha1' "
     "WHERE c.id > ? AND c.status IN ('valid', 'revoked') "
@@ -595,13 +608,36 @@ static const char sql_presign_due[] =
     "INTERVAL a.ocsp_hours * 1800 SECOND) "
     "ORDER BY c.id LIMIT 1000";
 static const char sql_presign_due256[] =
-    "SELECT c.id, c.ca_id, c.serial, 2 FROM ocsp_responses r "
+    "SELECT " PRESIGN_COLS "FROM ocsp_responses r "
     "JOIN certificates c ON c.id = r.cert_id JOIN cas a ON a.id = c.ca_id "
     "WHERE c.id > ? AND r.hash_alg = 'sha256' "
     "AND c.status IN ('valid', 'revoked') AND c.not_after > UTC_TIMESTAMP() "
     "AND r.next_update < UTC_TIMESTAMP() + "
     "INTERVAL a.ocsp_hours * 1800 SECOND "
     "ORDER BY c.id LIMIT 1000";
+
+/* sql_store for n rows: the rows as a derived table joined to their
+ * certificate rows at the version they were signed from. One constant
+ * statement per batch size. */
+#define PS_HEAD                                                           \
+    "INSERT INTO ocsp_responses (certid, ca_id, cert_id, hash_alg, "      \
+    "status, this_update, next_update, der) "                             \
+    "SELECT v.k, c.ca_id, c.id, v.h, v.s, v.t, v.n, v.d FROM ("           \
+    "SELECT ? AS k, ? AS h, ? AS s, ? AS t, ? AS n, ? AS d, ? AS i, "      \
+    "? AS v"
+#define PS_ROW  " UNION ALL SELECT ?, ?, ?, ?, ?, ?, ?, ?"
+#define PS_TAIL                                                           \
+    ") v JOIN certificates c ON c.id = v.i AND c.updated_at = v.v "       \
+    "ON DUPLICATE KEY UPDATE der = VALUES(der), status = VALUES(status), " \
+    "this_update = VALUES(this_update), next_update = VALUES(next_update)"
+#define PS_NPARAM 8
+/* store_exec() binds at most 32 parameters: 4 rows of 8. */
+static const char *const sql_presign_store[] = {
+    PS_HEAD PS_TAIL,
+    PS_HEAD PS_ROW PS_ROW PS_ROW PS_TAIL,
+};
+static const size_t presign_rows[] = { 1, 4 };
+#define PS_MAX_ROWS 4
 
 #define PRESIGN_MAX_PER_RUN 200000
 
@@ -612,21 +648,43 @@ struct presign_ctx {
     struct ocsp_signer s;
 };
 
+/* One signed answer, waiting for the batch's transaction. */
+struct presign_item {
+    uint8_t            key[OCSP_KEY_MAX];
+    size_t             key_len;
+    const char        *hash_alg;
+    const char        *status;
+    const char        *this_update;
+    const char        *next_update;
+    const uint8_t     *der;         /* in the batch's arena              */
+    size_t             der_len;
+    uint64_t           cert_id;
+    char               version[32]; /* the row's updated_at when read    */
+};
+
+struct presign_batch {
+    struct presign_item *items;
+    size_t               n;
+    struct store_param   p[PS_NPARAM * PS_MAX_ROWS];
+};
+
+/* Sign the answer for row r of the due query into *it (its memory from
+ * a). CW_E_CONFLICT when nobody can sign for the row's CA. */
 static enum cw_err
-presign_one(struct store *db, const struct cw_config *cfg,
-            struct presign_ctx *pc, uint64_t ca_id, const char *serial_hex,
-            int hash_nid)
+presign_sign(struct store *db, const struct cw_config *cfg,
+             struct presign_ctx *pc, struct arena *a,
+             const struct store_rows *rows, size_t r, int hash_nid,
+             struct buf *der, struct presign_item *it)
 {
-    struct arena        a;
-    struct ocsp_status  st;
     struct pki_ocsp_id  id;
     OCSP_CERTID        *cid = NULL;
     OCSP_BASICRESP     *bs = NULL;
-    struct buf          der;
-    uint8_t             key[OCSP_KEY_MAX];
-    size_t              key_len;
+    uint64_t            ca_id = store_cell_u64(rows, r, 1);
+    const char         *reason = store_cell_str(rows, r, 5);
+    int                 revoked;
     time_t              now = time(NULL);
     time_t              next;
+    uint8_t            *copy;
     enum cw_err         err;
 
     if (pc->ca_id != ca_id) {
@@ -636,11 +694,13 @@ presign_one(struct store *db, const struct cw_config *cfg,
     }
     if (!pc->usable)
         return CW_E_CONFLICT;
-    arena_init(&a);
-    buf_init(&der, LIM_OCSP_RESP);
     memset(&id, 0, sizeof(id));
     id.hash_nid = hash_nid;
-    err = pki_serial_from_hex(serial_hex, id.serial, &id.serial_len);
+    revoked = strcmp(store_cell_str(rows, r, 3), "revoked") == 0;
+    next = now + (time_t)pc->s.hours * 3600;
+    buf_reset(der);
+    err = pki_serial_from_hex(store_cell_str(rows, r, 2), id.serial,
+                              &id.serial_len);
     if (err == CW_OK)
         err = pki_ocsp_issuer_hashes(pc->s.ca_cert, hash_nid, id.name_hash,
                                      id.key_hash, &id.hash_len);
@@ -648,74 +708,166 @@ presign_one(struct store *db, const struct cw_config *cfg,
         err = pki_ocsp_certid(pc->s.ca_cert, id.serial, id.serial_len,
                               hash_nid, &cid);
     if (err == CW_OK)
-        err = status_load(db, &a, ca_id, id.serial, id.serial_len, &st);
-    if (err != CW_OK || st.cert_id == 0)
+        err = pki_ocsp_basic_new(&bs);
+    if (err == CW_OK)
+        err = pki_ocsp_add(bs, cid,
+                           revoked ? V_OCSP_CERTSTATUS_REVOKED
+                                   : V_OCSP_CERTSTATUS_GOOD,
+                           revoked ? ca_parse_sql_time(
+                                         store_cell_str(rows, r, 4))
+                                   : 0,
+                           revoked && reason[0] ? ca_reason_code(reason) : -1,
+                           now, next);
+    if (err == CW_OK)
+        err = sign_and_wrap(cfg, &pc->s, bs, der);
+    if (err != CW_OK)
         goto out;
-    next = now + (time_t)pc->s.hours * 3600;
-    err = pki_ocsp_basic_new(&bs);
-    if (err == CW_OK)
-        err = pki_ocsp_add(bs, cid, st.status, st.revoked_at, st.reason, now,
-                           next);
-    if (err == CW_OK)
-        err = sign_and_wrap(cfg, &pc->s, bs, &der);
-    if (err == CW_OK) {
-        key_len = certid_key(&id, key);
-        err = response_store(db, &a, key, key_len, hash_nid, &st, now, next,
-                             &der);
-    }
+    copy = arena_alloc(a, der->len);
+    memcpy(copy, der->p, der->len);
+    it->key_len = certid_key(&id, it->key);
+    it->hash_alg = hash_nid == NID_sha256 ? "sha256" : "sha1";
+    it->status = revoked ? "revoked" : "good";
+    it->this_update = ca_sql_time(a, now);
+    it->next_update = ca_sql_time(a, next);
+    it->der = copy;
+    it->der_len = der->len;
+    it->cert_id = store_cell_u64(rows, r, 0);
+    snprintf(it->version, sizeof(it->version), "%s",
+             store_cell_str(rows, r, 6));
 out:
     OCSP_BASICRESP_free(bs);
     OCSP_CERTID_free(cid);
-    buf_cleanup(&der);
-    arena_reset(&a);
     return err;
+}
+
+/* The batch's answers, as few statements as the batch sizes allow. A
+ * row whose certificate changed since it was read is not written. */
+static enum cw_err
+presign_store_body(struct store *db, void *arg)
+{
+    struct presign_batch *b = arg;
+    size_t                i = 0;
+    enum cw_err           err;
+
+    while (i < b->n) {
+        size_t k = sizeof(presign_rows) / sizeof(presign_rows[0]) - 1;
+        size_t np = 0;
+
+        while (presign_rows[k] > b->n - i)
+            k--;
+        for (size_t j = 0; j < presign_rows[k]; j++, i++) {
+            const struct presign_item *it = &b->items[i];
+
+            b->p[np++] = SP_BLOB(it->key, it->key_len);
+            b->p[np++] = SP_STR(it->hash_alg);
+            b->p[np++] = SP_STR(it->status);
+            b->p[np++] = SP_STR(it->this_update);
+            b->p[np++] = SP_STR(it->next_update);
+            b->p[np++] = SP_BLOB(it->der, it->der_len);
+            b->p[np++] = SP_U64(it->cert_id);
+            b->p[np++] = SP_STR(it->version);
+        }
+        err = store_exec(db, sql_presign_store[k], b->p, np, NULL, NULL);
+        if (err != CW_OK)
+            return err;
+    }
+    return CW_OK;
+}
+
+/* For the tests of the version check: with CERTWARD_TEST_PRESIGN_PAUSE
+ * set to P, after the first batch is signed and before it is written,
+ * write the batch's certificate ids to the FIFO P.signed and wait for a
+ * line from P.go. */
+static void
+presign_test_pause(const struct presign_batch *b)
+{
+    const char *path = getenv("CERTWARD_TEST_PRESIGN_PAUSE");
+    char        name[512];
+    FILE       *f;
+
+    if (path == NULL || path[0] == '\0')
+        return;
+    snprintf(name, sizeof(name), "%s.signed", path);
+    f = fopen(name, "w");
+    if (f != NULL) {
+        for (size_t i = 0; i < b->n; i++)
+            fprintf(f, "%llu\n", (unsigned long long)b->items[i].cert_id);
+        fclose(f);
+    }
+    snprintf(name, sizeof(name), "%s.go", path);
+    f = fopen(name, "r");
+    if (f != NULL) {
+        (void)fgetc(f);
+        fclose(f);
+    }
 }
 
 enum cw_err
 ca_ocsp_presign_due(struct store *db, const struct cw_config *cfg,
                     char *detail, size_t detail_len)
 {
-    struct presign_ctx pc;
-    struct arena       a;
-    struct store_rows  rows;
-    struct store_param p[1];
-    unsigned long      done = 0;
-    unsigned long      skipped = 0;
-    enum cw_err        err = CW_OK;
+    struct presign_ctx    pc;
+    struct presign_batch *b = NULL;
+    struct arena          a;
+    struct store_rows     rows;
+    struct store_param    p[1];
+    struct buf            der;
+    unsigned long         done = 0;
+    unsigned long         skipped = 0;
+    int                   paused = 0;
+    enum cw_err           err = CW_OK;
 
     memset(&pc, 0, sizeof(pc));
     arena_init(&pc.a);
     arena_init(&a);
+    buf_init(&der, LIM_OCSP_RESP);
+    b = cw_xcalloc(1, sizeof(*b));
+    b->items = cw_xcalloc(PRESIGN_BATCH, sizeof(*b->items));
     for (int pass = 0; pass < 2 && err == CW_OK; pass++) {
+        int      hash_nid = pass == 0 ? NID_sha1 : NID_sha256;
         uint64_t last = 0;
 
         for (;;) {
+            size_t nrows;
+
             p[0] = SP_U64(last);
             err = store_query(db, &a, pass == 0 ? sql_presign_due
                                                 : sql_presign_due256,
                               p, 1, &rows);
             if (err != CW_OK)
                 break;
-            for (size_t r = 0; r < rows.nrows; r++) {
-                enum cw_err e;
-
+            nrows = rows.nrows;
+            b->n = 0;
+            for (size_t r = 0; r < nrows && r < PRESIGN_BATCH; r++) {
                 last = store_cell_u64(&rows, r, 0);
-                e = presign_one(db, cfg, &pc, store_cell_u64(&rows, r, 1),
-                                store_cell_str(&rows, r, 2),
-                                store_cell_u64(&rows, r, 3) == 2 ? NID_sha256
-                                                                 : NID_sha1);
-                if (e == CW_OK)
-                    done++;
+                if (presign_sign(db, cfg, &pc, &a, &rows, r, hash_nid, &der,
+                                 &b->items[b->n]) == CW_OK)
+                    b->n++;
                 else
                     skipped++;
             }
+            if (b->n > 0 && !paused) {
+                presign_test_pause(b);
+                paused = 1;
+            }
+            if (b->n > 0) {
+                err = store_tx(db, presign_store_body, b);
+                if (err != CW_OK) {
+                    skipped += b->n;
+                    break;
+                }
+                done += b->n;
+            }
             arena_reset(&a);
-            if (rows.nrows < 1000 || done + skipped >= PRESIGN_MAX_PER_RUN)
+            if (nrows < PRESIGN_BATCH || done + skipped >= PRESIGN_MAX_PER_RUN)
                 break;
         }
     }
     snprintf(detail, detail_len, "%lu responses signed, %lu skipped", done,
              skipped);
+    free(b->items);
+    free(b);
+    buf_cleanup(&der);
     arena_reset(&pc.a);
     arena_reset(&a);
     return err;
