@@ -1,7 +1,8 @@
 """PKI: every certificate on the session stack passes the external checks.
 
-Runs after the other test_pki_* modules (file order) and walks every CA and
-every certificate the API lists: the chain from ?format=chain must verify
+Creates a root, an intermediate and leaves of its own (so it also runs
+alone), then walks every CA and every certificate the API lists (after the
+other test_pki_* modules in file order, theirs too): the chain from ?format=chain must verify
 with `openssl verify` and GnuTLS `certtool`, and each certificate must meet
 the common profile (positive serial of at most 20 octets, SKI, AKI equal to
 the issuer's SKI, critical basicConstraints on CAs, keyUsage by key type
@@ -19,6 +20,20 @@ from identity import API
 @pytest.fixture(scope="module")
 def admin(session_stack):
     return idn.session_admin(session_stack)
+
+
+@pytest.fixture(scope="module")
+def own(admin):
+    """What this module checks at the least: a root, an intermediate under
+    it, and an EC and an RSA leaf under the intermediate."""
+    root = pk.create_ca(admin, name=pk.unique_name("Sweep Root"), key=pk.KEY_SPECS["p384"],
+                        path_length=1)
+    inter = pk.create_ca(admin, name=pk.unique_name("Sweep Issuing"), type="intermediate",
+                         parent_id=root["id"], key=pk.KEY_SPECS["p256"], path_length=0,
+                         validity_days=1000)
+    leaves = [pk.issue(admin, inter["id"], cn=f"sweep-{k}.example.com", key=pk.KEY_SPECS[k])
+              for k in ("p256", "rsa2048")]
+    return {"cas": {root["id"], inter["id"]}, "certs": {c["id"] for c in leaves}}
 
 
 def _chain(admin, path):
@@ -57,10 +72,11 @@ def _check(certs, what):
     pk.assert_chain_valid(pk.to_pem(root), pk.to_pem(leaf), [pk.to_pem(c) for c in issuers[:-1]])
 
 
-def test_every_ca_chain_verifies(admin):
+def test_every_ca_chain_verifies(admin, own):
     rows, meta = pk.list_all(admin, "/cas")
     assert meta["total"] == len(rows)
     checked = 0
+    seen = set()
     for ca in rows:
         # An imported CA is checked as it came (certward did not make it).
         if ca.get("status") != "active" or ca.get("origin") == "imported":
@@ -69,16 +85,21 @@ def test_every_ca_chain_verifies(admin):
         assert certs[0] == pk.cert(ca["pem"]), ca["id"]
         _check(certs, f"CA {ca['id']}")
         checked += 1
+        seen.add(ca["id"])
     assert checked > 0
+    assert own["cas"] <= seen, own["cas"] - seen
 
 
-def test_every_certificate_verifies(admin):
+def test_every_certificate_verifies(admin, own):
     rows, meta = pk.list_all(admin, "/certificates")
     assert meta["total"] == len(rows)
     checked = 0
+    seen = set()
     for d in rows:
         certs = _chain(admin, f"/certificates/{d['id']}")
         assert pk.sn(d["serial"]) == certs[0].serial_number, d
         _check(certs, f"certificate {d['id']}")
         checked += 1
+        seen.add(d["id"])
     assert checked > 0
+    assert own["certs"] <= seen, own["certs"] - seen
