@@ -1412,9 +1412,15 @@ def ocsp_check(resp_der, serial_hex, expect, responder_ok, ca_cert):
                 "affiliationChanged": "affiliation_changed"}.get(reason)
         if got_reason != want:
             return f"reason {got_reason}, expected {want}"
-        if revoked_at and r.revocation_time.strftime("%Y-%m-%d %H:%M:%S") != revoked_at:
-            return f"revoked at {r.revocation_time}, expected {revoked_at}"
-    if r.next_update is None or r.next_update <= datetime.datetime.utcnow():
+        # The *_utc properties (cryptography >= 43) are aware; older ones
+        # have only the naive UTC ones.
+        rt = (r.revocation_time_utc if hasattr(r, "revocation_time_utc")
+              else r.revocation_time.replace(tzinfo=datetime.timezone.utc))
+        if revoked_at and rt.strftime("%Y-%m-%d %H:%M:%S") != revoked_at:
+            return f"revoked at {rt}, expected {revoked_at}"
+    nu = (r.next_update_utc if hasattr(r, "next_update_utc")
+          else r.next_update and r.next_update.replace(tzinfo=datetime.timezone.utc))
+    if nu is None or nu <= datetime.datetime.now(datetime.timezone.utc):
         return "no nextUpdate in the future"
     signer = r.certificates[0] if r.certificates else ca_cert
     try:
