@@ -616,25 +616,25 @@ static const char sql_presign_due256[] =
     "INTERVAL a.ocsp_hours * 1800 SECOND "
     "ORDER BY c.id LIMIT 1000";
 
-/* sql_store for n rows: the rows as a derived table joined to their
- * certificate rows at the version they were signed from. One constant
- * statement per batch size. */
+/* sql_store for n rows: each row selected from its certificate row at
+ * the version it was signed from. One constant statement per batch
+ * size. (Rows as a derived table joined to certificates cost MariaDB
+ * half again as much CPU: it builds the derived table per execution.) */
+#define PS_ROW                                                            \
+    "SELECT ?, ca_id, id, ?, ?, ?, ?, ? FROM certificates "               \
+    "WHERE id = ? AND updated_at = ?"
 #define PS_HEAD                                                           \
     "INSERT INTO ocsp_responses (certid, ca_id, cert_id, hash_alg, "      \
-    "status, this_update, next_update, der) "                             \
-    "SELECT v.k, c.ca_id, c.id, v.h, v.s, v.t, v.n, v.d FROM ("           \
-    "SELECT ? AS k, ? AS h, ? AS s, ? AS t, ? AS n, ? AS d, ? AS i, "      \
-    "? AS v"
-#define PS_ROW  " UNION ALL SELECT ?, ?, ?, ?, ?, ?, ?, ?"
+    "status, this_update, next_update, der) "
 #define PS_TAIL                                                           \
-    ") v JOIN certificates c ON c.id = v.i AND c.updated_at = v.v "       \
-    "ON DUPLICATE KEY UPDATE der = VALUES(der), status = VALUES(status), " \
+    " ON DUPLICATE KEY UPDATE der = VALUES(der), status = VALUES(status), " \
     "this_update = VALUES(this_update), next_update = VALUES(next_update)"
 #define PS_NPARAM 8
 /* store_exec() binds at most 32 parameters: 4 rows of 8. */
 static const char *const sql_presign_store[] = {
-    PS_HEAD PS_TAIL,
-    PS_HEAD PS_ROW PS_ROW PS_ROW PS_TAIL,
+    PS_HEAD PS_ROW PS_TAIL,
+    PS_HEAD PS_ROW " UNION ALL " PS_ROW " UNION ALL " PS_ROW " UNION ALL "
+        PS_ROW PS_TAIL,
 };
 static const size_t presign_rows[] = { 1, 4 };
 #define PS_MAX_ROWS 4

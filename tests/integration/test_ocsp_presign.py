@@ -75,7 +75,8 @@ def sha1_rows(cw, ca_id):
 def ca(admin, cw):
     """A P-256 root whose answers it signs itself, with BULK certificate
     rows loaded in SQL (OCSP needs only serial and status), every
-    REVOKED_EVERY-th revoked, and one issued leaf."""
+    REVOKED_EVERY-th revoked, and one issued leaf. The bulk rows are
+    deleted afterwards."""
     c = pk.create_ca(admin, name=pk.unique_name("Presign Root"), key=pk.KEY_SPECS["p256"])
     idn.data(admin.put(f"{API}/cas/{c['id']}/crl/settings", json={
         "crl_days": 7, "delta_hours": 0, "ocsp_hours": 24, "ocsp_signer": "ca"}))
@@ -92,7 +93,12 @@ def ca(admin, cw):
            f"FROM seq_1_to_{BULK}")
     c["leaf"] = pk.issue(admin, c["id"], cn="presign-leaf.example.com")
     c["cert"] = pk.cert(c["pem"])
-    return c
+    yield c
+    # The rows have no DER: the modules after this one (the PKI sweep
+    # exports every certificate) must not see them. Their answers go with
+    # them (ON DELETE CASCADE).
+    cw.sql(f"DELETE FROM certificates WHERE ca_id = {int(c['id'])} "
+           "AND created_by = 'presign-test'")
 
 
 def check_answer(der_hex, serial, want, ca_cert):
