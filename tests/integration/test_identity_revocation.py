@@ -298,7 +298,7 @@ def test_api_key_expiry_is_kept_by_the_clock(two_nodes):
     a, url_b, admin = two_nodes
     owner = idn.login_new(admin, role="viewer", prefix="epkexp")
     key = _key(owner)
-    a.cw.sql("UPDATE api_keys SET expires_at = NOW(6) + INTERVAL 3 SECOND "
+    a.cw.sql("UPDATE api_keys SET expires_at = NOW(6) + INTERVAL 8 SECOND "
              f"WHERE id = {int(key['id'])}")
     for url in (a.url, url_b):
         _key_warm(url, key["token"])
