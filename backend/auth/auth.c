@@ -3,12 +3,13 @@
  * Bearer API key (cwk_...) or the session cookie; a cookie-authenticated
  * state change must carry a valid X-CSRF-Token. Everything read here is
  * client input: the Authorization header, the Cookie header, the CSRF
- * header. Verified tokens and session rows are kept per worker thread and
- * reused only while the authentication epoch (epoch.h), read for every
- * request, is unchanged.
+ * header. Verified session tokens with their session rows, and API key rows
+ * by the key's hash, are kept per worker thread and reused only while the
+ * authentication epoch (epoch.h), read for every request, is unchanged.
  */
 #include "config.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +36,7 @@
 #include "util/sp.h"
 
 /* Columns 0-7: the user (AUTH_USER_COLS); then the credential's own. Read
- * only when a thread has no current copy of the session (see below). */
+ * only when a thread has no current copy of the credential (see below). */
 static const char sql_session[] =
     "SELECT " AUTH_USER_COLS ", s.id, r.permissions, "
     "(s.last_seen_at < NOW(6) - INTERVAL 60 SECOND), "
@@ -48,16 +49,24 @@ static const char sql_session[] =
 static const char sql_session_seen[] =
     "UPDATE sessions SET last_seen_at = NOW(6) WHERE id = ? "
     "AND last_seen_at < NOW(6) - INTERVAL 60 SECOND";
+/* The key's remaining life in whole seconds by the database clock (NULL:
+ * no expiry); UNIX_TIMESTAMP() of MariaDB 10.11 ends in 2038, which a
+ * key's expiry may pass. */
 static const char sql_apikey[] =
     "SELECT " AUTH_USER_COLS ", k.id, r.permissions, "
-    "k.scopes, (k.last_used_at IS NULL OR "
-    "k.last_used_at < NOW(6) - INTERVAL 60 SECOND) "
+    "(k.last_used_at IS NULL OR "
+    "k.last_used_at < NOW(6) - INTERVAL 60 SECOND), "
+    "TIMESTAMPDIFF(SECOND, NOW(6), k.expires_at), k.scopes "
     "FROM api_keys k JOIN users u ON u.id = k.user_id "
     "JOIN roles r ON r.id = u.role_id "
     "WHERE k.token_hash = ? AND k.revoked_at IS NULL "
     "AND (k.expires_at IS NULL OR k.expires_at > NOW(6))";
+/* Conditional like sql_session_seen; last_used_at alone does not advance
+ * the authentication epoch (migration 0008). */
 static const char sql_apikey_used[] =
-    "UPDATE api_keys SET last_used_at = NOW(6) WHERE id = ?";
+    "UPDATE api_keys SET last_used_at = NOW(6) WHERE id = ? "
+    "AND (last_used_at IS NULL OR "
+    "last_used_at < NOW(6) - INTERVAL 60 SECOND)";
 
 /* What a session restricted by a pending obligation may still call. */
 static int
@@ -97,104 +106,63 @@ auth_obligations(struct http_req *req)
     return CW_OK;
 }
 
-static char *user_members(const struct store_rows *rows,
-                          const char *const *perms);
-
-static enum cw_err
-auth_apikey(struct http_req *req, const char *token)
-{
-    struct store_rows     rows;
-    struct store_param    p[1];
-    struct http_identity *who;
-    char                  hash[65];
-    const char          **role_perms;
-    const char          **perms;
-    json_t               *scopes;
-    char                 *members;
-    size_t                n = 0;
-    enum cw_err           err;
-
-    if (!auth_apikey_token_valid(token))
-        return http_fail(req, CW_E_UNAUTH, NULL, "invalid API key");
-    auth_apikey_hash(token, hash);
-    p[0] = SP_STR(hash);
-    err = store_query(req->db, req->arena, sql_apikey, p, 1, &rows);
-    if (err != CW_OK)
-        return err;
-    if (rows.nrows != 1 || store_cell_u64(&rows, 0, 4) != 1)
-        return http_fail(req, CW_E_UNAUTH, NULL,
-                         "invalid, expired or revoked API key");
-    who = arena_zalloc(req->arena, sizeof(*who));
-    who->user_id = store_cell_u64(&rows, 0, 0);
-    who->username = store_cell_str(&rows, 0, 1);
-    who->role = store_cell_str(&rows, 0, 3);
-    who->api_key_id = store_cell_u64(&rows, 0, 8);
-    role_perms = auth_role_perms(req->arena, who->role,
-                                 store_cell_str(&rows, 0, 9));
-    /* A key holds the intersection of its scopes and its owner's current
-     * permissions: demoting the owner shrinks the key at once. */
-    scopes = json_loads(store_cell_str(&rows, 0, 10), 0, NULL);
-    perms = arena_alloc(req->arena,
-                        (json_array_size(scopes) + 1) * sizeof(*perms));
-    for (size_t i = 0; i < json_array_size(scopes); i++) {
-        const char *s = json_string_value(json_array_get(scopes, i));
-
-        if (s != NULL && auth_perms_has(role_perms, s))
-            perms[n++] = arena_strdup(req->arena, s);
-    }
-    perms[n] = NULL;
-    json_decref(scopes);
-    who->perms = perms;
-    members = user_members(&rows, perms);
-    arena_defer(req->arena, free, members);
-    who->user_json = members;
-    who->must_change_password = store_cell_u64(&rows, 0, 5) == 1;
-    who->needs_2fa = store_cell_u64(&rows, 0, 6) == 0 &&
-                     auth_settings_requires_2fa(
-                         auth_settings_get(req->db, req->cfg), who->role);
-    if (store_cell_u64(&rows, 0, 11) == 1) {
-        p[0] = SP_U64(who->api_key_id);
-        store_exec(req->db, sql_apikey_used, p, 1, NULL, NULL);
-    }
-    req->who = who;
-    return auth_obligations(req);
-}
-
 /*
- * Session copies per worker thread. A cookie request needs (1) a valid JWT
- * and (2) a session row that is active now. (1) depends only on the token
- * text and the clock, so a token verified once is recognised by comparing
- * its whole text in constant time and re-checking exp and iat. (2) is
- * reused only while the authentication epoch (auth/epoch.h), read for this
- * very request, equals the epoch under which the row was read: any
- * revocation, user, role or 2FA change advances it, on every node.
+ * Credential copies per worker thread, one table for session cookies and
+ * one for API keys, both of struct cred_ent.
+ *
+ * A cookie request needs (1) a valid JWT and (2) a session row that is
+ * active now. (1) depends only on the token text and the clock, so a token
+ * verified once is recognised by comparing its whole text in constant time
+ * and re-checking exp and iat. An API key request needs only (2), its key
+ * row; the entry is found by the key's SHA-256 (the token itself is never
+ * kept), compared in constant time.
+ *
+ * (2) is reused only while the authentication epoch (auth/epoch.h), read
+ * for this very request, equals the epoch under which the row was read
+ * and the row's expiry has not passed by the clock: any revocation, user,
+ * role, 2FA or API key change advances the epoch, on every node.
  */
-#define SESS_SLOTS     64
+#define CRED_SLOTS      64
+#define CRED_SEEN_EVERY 60     /* s: last_seen_at / last_used_at writes */
 #define SESS_CSRF_REUSE 3600   /* s: a CSRF token for /auth/me is remade hourly */
 
-struct sess_ent {
-    char              *token;       /* malloc'd, verified; NULL: empty slot */
+struct cred_ent {
+    char              *token;       /* malloc'd: the verified JWT, or the
+                                     * key's hex SHA-256; NULL: empty slot */
     size_t             toklen;
-    struct auth_claims cl;
     int                row_ok;      /* the fields below are valid under gen */
     uint64_t           gen;
-    int64_t            row_exp;     /* sessions.expires_at, unix time */
-    uint64_t           session_id;
+    int64_t            row_exp;     /* expires_at, unix time (INT64_MAX:
+                                     * never) */
+    uint64_t           cred_id;     /* sessions.id or api_keys.id */
+    uint64_t           user_id;
     char              *username;
     char              *role;
     int                must_change_password;
     int                tfa_enrolled;
-    const char       **perms;       /* one malloc'd block */
+    const char       **perms;       /* one malloc'd block; for a key, its
+                                     * scopes that the owner holds */
     char              *user_json;   /* members of the user object, /auth/me */
-    time_t             seen_at;     /* last_seen_at known fresh at this time */
+    time_t             seen_at;     /* last_seen_at / last_used_at known
+                                     * fresh at this time */
+    /* Sessions only. */
+    struct auth_claims cl;
     time_t             csrf_at;
     char               csrf[128];
 };
 
-static _Thread_local struct sess_ent sess_cache[SESS_SLOTS];
+/* Fills e's row fields from the database, or CW_E_UNAUTH when the
+ * credential is no longer valid; *stale: its last-use time is older than
+ * CRED_SEEN_EVERY. */
+typedef enum cw_err (*cred_load_fn)(struct http_req *req,
+                                    struct cred_ent *e, time_t now,
+                                    int *stale);
+
+static _Thread_local struct cred_ent sess_cache[CRED_SLOTS];
+static _Thread_local struct cred_ent key_cache[CRED_SLOTS];
 
 static void
-sess_row_clear(struct sess_ent *e)
+cred_row_clear(struct cred_ent *e)
 {
     free(e->username);
     free(e->role);
@@ -207,9 +175,9 @@ sess_row_clear(struct sess_ent *e)
 }
 
 static void
-sess_clear(struct sess_ent *e)
+cred_clear(struct cred_ent *e)
 {
-    sess_row_clear(e);
+    cred_row_clear(e);
     if (e->token != NULL)
         OPENSSL_cleanse(e->token, e->toklen);
     free(e->token);
@@ -219,19 +187,43 @@ sess_clear(struct sess_ent *e)
 void
 auth_thread_cleanup(void)
 {
-    for (size_t i = 0; i < SESS_SLOTS; i++)
-        sess_clear(&sess_cache[i]);
+    for (size_t i = 0; i < CRED_SLOTS; i++) {
+        cred_clear(&sess_cache[i]);
+        cred_clear(&key_cache[i]);
+    }
 }
 
 /* Slot choice only: the token is then compared in full. */
 static size_t
-sess_slot(const char *tok, size_t len)
+cred_slot(const char *tok, size_t len)
 {
     uint64_t h = 1469598103934665603ULL;
 
     for (size_t i = len > 48 ? len - 48 : 0; i < len; i++)
         h = (h ^ (unsigned char)tok[i]) * 1099511628211ULL;
-    return (size_t)(h % SESS_SLOTS);
+    return (size_t)(h % CRED_SLOTS);
+}
+
+/* The slot of cache for tok; *hit: it holds tok (compared in constant
+ * time). */
+static struct cred_ent *
+cred_find(struct cred_ent *cache, const char *tok, size_t len, int *hit)
+{
+    struct cred_ent *e = &cache[cred_slot(tok, len)];
+
+    *hit = e->token != NULL && e->toklen == len &&
+           CRYPTO_memcmp(e->token, tok, len) == 0;
+    return e;
+}
+
+/* Empty e and make it the entry of tok. */
+static void
+cred_claim(struct cred_ent *e, const char *tok, size_t len)
+{
+    cred_clear(e);
+    e->token = cw_xmalloc(len + 1);
+    memcpy(e->token, tok, len + 1);
+    e->toklen = len;
 }
 
 /* A NULL-terminated copy of perms in one block. */
@@ -285,17 +277,158 @@ user_members(const struct store_rows *rows, const char *const *perms)
     return s;
 }
 
-/* Read the session row into e (valid under epoch gen); CW_E_UNAUTH when
- * the session has ended. */
+/* The account (AUTH_USER_COLS of row 0) and its permissions into e. */
+static void
+cred_fill(struct cred_ent *e, const struct store_rows *rows,
+          const char *const *perms)
+{
+    e->user_id = store_cell_u64(rows, 0, 0);
+    e->username = cw_xstrdup(store_cell_str(rows, 0, 1));
+    e->role = cw_xstrdup(store_cell_str(rows, 0, 3));
+    e->must_change_password = store_cell_u64(rows, 0, 5) == 1;
+    e->tfa_enrolled = store_cell_u64(rows, 0, 6) > 0;
+    e->perms = perms_dup(perms);
+    e->user_json = user_members(rows, e->perms);
+}
+
+/* Make e's row current for this request: read the epoch (after this
+ * request arrived, so every change committed before it is counted) and
+ * reload the row when the epoch moved or its expiry passed; note the use
+ * at most once per CRED_SEEN_EVERY. On failure e holds no row. */
 static enum cw_err
-sess_load(struct http_req *req, struct sess_ent *e, uint64_t gen,
-          time_t now)
+cred_current(struct http_req *req, struct cred_ent *e, time_t now,
+             cred_load_fn load, const char *sql_seen)
+{
+    struct store_param p[1];
+    enum cw_err        err;
+    uint64_t           gen = 0;
+    int                stale = 0;
+
+    err = auth_epoch_get(req->db, req->arena, &gen);
+    if (err != CW_OK)
+        return err;
+    if (!e->row_ok || e->gen != gen || e->row_exp <= (int64_t)now) {
+        cred_row_clear(e);
+        err = load(req, e, now, &stale);
+        if (err != CW_OK) {
+            cred_row_clear(e);
+            return err;
+        }
+        e->gen = gen;
+        e->row_ok = 1;
+        e->seen_at = now;
+    } else if (now - e->seen_at >= CRED_SEEN_EVERY || now < e->seen_at) {
+        stale = 1;
+        e->seen_at = now;
+    }
+    if (stale) {
+        p[0] = SP_U64(e->cred_id);
+        store_exec(req->db, sql_seen, p, 1, NULL, NULL);
+    }
+    return CW_OK;
+}
+
+/* The identity of a current entry, for this request. */
+static struct http_identity *
+cred_who(struct http_req *req, const struct cred_ent *e)
+{
+    struct http_identity *who = arena_zalloc(req->arena, sizeof(*who));
+
+    who->user_id = e->user_id;
+    who->username = arena_strdup(req->arena, e->username);
+    who->role = arena_strdup(req->arena, e->role);
+    who->user_json = e->user_json;   /* this thread's: valid for the request */
+    who->perms = e->perms;
+    who->must_change_password = e->must_change_password;
+    who->needs_2fa = !e->tfa_enrolled &&
+                     auth_settings_requires_2fa(
+                         auth_settings_get(req->db, req->cfg), who->role);
+    return who;
+}
+
+/* cred_load_fn of API keys; e->token is the key's hash. */
+static enum cw_err
+key_load(struct http_req *req, struct cred_ent *e, time_t now, int *stale)
 {
     struct store_rows  rows;
     struct store_param p[1];
+    const char       **role_perms;
     const char       **perms;
+    json_t            *scopes;
+    size_t             n = 0;
     enum cw_err        err;
 
+    p[0] = SP_STR(e->token);
+    err = store_query(req->db, req->arena, sql_apikey, p, 1, &rows);
+    if (err != CW_OK)
+        return err;
+    if (rows.nrows != 1 || store_cell_u64(&rows, 0, 4) != 1)
+        return CW_E_UNAUTH;
+    role_perms = auth_role_perms(req->arena, store_cell_str(&rows, 0, 3),
+                                 store_cell_str(&rows, 0, 9));
+    /* A key holds the intersection of its scopes and its owner's current
+     * permissions: demoting the owner shrinks the key at once. */
+    scopes = json_loads(store_cell_str(&rows, 0, 12), 0, NULL);
+    perms = arena_alloc(req->arena,
+                        (json_array_size(scopes) + 1) * sizeof(*perms));
+    for (size_t i = 0; i < json_array_size(scopes); i++) {
+        const char *s = json_string_value(json_array_get(scopes, i));
+
+        if (s != NULL && auth_perms_has(role_perms, s))
+            perms[n++] = arena_strdup(req->arena, s);
+    }
+    perms[n] = NULL;
+    json_decref(scopes);
+    cred_fill(e, &rows, perms);
+    e->cred_id = store_cell_u64(&rows, 0, 8);
+    /* Whole seconds left, rounded down: the copy is given up no later
+     * than the key expires. */
+    e->row_exp = store_cell_isnull(&rows, 0, 11)
+                     ? INT64_MAX
+                     : (int64_t)now + store_cell_i64(&rows, 0, 11);
+    *stale = store_cell_u64(&rows, 0, 10) == 1;
+    return CW_OK;
+}
+
+static enum cw_err
+auth_apikey(struct http_req *req, const char *token)
+{
+    struct http_identity *who;
+    struct cred_ent      *e;
+    char                  hash[65];
+    enum cw_err           err;
+    int                   hit;
+    time_t                now = time(NULL);
+
+    if (!auth_apikey_token_valid(token))
+        return http_fail(req, CW_E_UNAUTH, NULL, "invalid API key");
+    auth_apikey_hash(token, hash);
+    e = cred_find(key_cache, hash, 64, &hit);
+    if (!hit)
+        cred_claim(e, hash, 64);
+    err = cred_current(req, e, now, key_load, sql_apikey_used);
+    if (err == CW_E_UNAUTH) {
+        cred_clear(e);
+        return http_fail(req, CW_E_UNAUTH, NULL,
+                         "invalid, expired or revoked API key");
+    }
+    if (err != CW_OK)
+        return err;
+    who = cred_who(req, e);
+    who->api_key_id = e->cred_id;
+    req->who = who;
+    return auth_obligations(req);
+}
+
+/* cred_load_fn of sessions: the row of the session named by e->cl. */
+static enum cw_err
+sess_load(struct http_req *req, struct cred_ent *e, time_t now, int *stale)
+{
+    struct store_rows  rows;
+    struct store_param p[1];
+    enum cw_err        err;
+
+    (void)now;
     p[0] = SP_STR(e->cl.sid);
     err = store_query(req->db, req->arena, sql_session, p, 1, &rows);
     if (err != CW_OK)
@@ -303,23 +436,12 @@ sess_load(struct http_req *req, struct sess_ent *e, uint64_t gen,
     if (rows.nrows != 1 || store_cell_u64(&rows, 0, 0) != e->cl.user_id ||
         store_cell_u64(&rows, 0, 4) != 1)
         return CW_E_UNAUTH;
-    e->session_id = store_cell_u64(&rows, 0, 8);
-    e->username = cw_xstrdup(store_cell_str(&rows, 0, 1));
-    e->role = cw_xstrdup(store_cell_str(&rows, 0, 3));
-    e->must_change_password = store_cell_u64(&rows, 0, 5) == 1;
-    e->tfa_enrolled = store_cell_u64(&rows, 0, 6) > 0;
-    perms = auth_role_perms(req->arena, e->role,
-                            store_cell_str(&rows, 0, 9));
-    e->perms = perms_dup(perms);
-    e->user_json = user_members(&rows, e->perms);
+    cred_fill(e, &rows,
+              auth_role_perms(req->arena, store_cell_str(&rows, 0, 3),
+                              store_cell_str(&rows, 0, 9)));
+    e->cred_id = store_cell_u64(&rows, 0, 8);
     e->row_exp = store_cell_i64(&rows, 0, 11);
-    e->gen = gen;
-    e->row_ok = 1;
-    if (store_cell_u64(&rows, 0, 10) == 1) {
-        p[0] = SP_U64(e->session_id);
-        store_exec(req->db, sql_session_seen, p, 1, NULL, NULL);
-    }
-    e->seen_at = now;
+    *stale = store_cell_u64(&rows, 0, 10) == 1;
     return CW_OK;
 }
 
@@ -328,12 +450,10 @@ auth_cookie(struct http_req *req, const char *cookie_hdr)
 {
     char                  token[AUTH_TOKEN_MAX + 1];
     struct auth_claims    cl;
-    struct store_param    p[1];
     struct http_identity *who;
-    struct sess_ent      *e;
-    const struct auth_settings *st;
+    struct cred_ent      *e;
     enum cw_err           err;
-    uint64_t              gen = 0;
+    int                   hit;
     size_t                len;
     time_t                now = time(NULL);
 
@@ -341,13 +461,12 @@ auth_cookie(struct http_req *req, const char *cookie_hdr)
                         sizeof(token)) != 0)
         return http_fail(req, CW_E_UNAUTH, NULL, "authentication required");
     len = strlen(token);
-    e = &sess_cache[sess_slot(token, len)];
-    if (e->token != NULL && e->toklen == len &&
-        CRYPTO_memcmp(e->token, token, len) == 0) {
+    e = cred_find(sess_cache, token, len, &hit);
+    if (hit) {
         /* Verified before: only the clock can have changed the answer
          * (the same exp and iat checks as auth_jwt_check). */
         if (e->cl.exp <= now || e->cl.iat > now + 60) {
-            sess_clear(e);
+            cred_clear(e);
             return http_fail(req, CW_E_UNAUTH, NULL,
                              "session token invalid or expired");
         }
@@ -355,33 +474,16 @@ auth_cookie(struct http_req *req, const char *cookie_hdr)
         if (auth_jwt_check(req->cfg, token, now, &cl) != CW_OK)
             return http_fail(req, CW_E_UNAUTH, NULL,
                              "session token invalid or expired");
-        sess_clear(e);
-        e->token = cw_xmalloc(len + 1);
-        memcpy(e->token, token, len + 1);
-        e->toklen = len;
+        cred_claim(e, token, len);
         e->cl = cl;
     }
     OPENSSL_cleanse(token, len);
-    /* Read after this request arrived: every revocation committed before
-     * it is counted. */
-    err = auth_epoch_get(req->db, req->arena, &gen);
+    err = cred_current(req, e, now, sess_load, sql_session_seen);
+    if (err == CW_E_UNAUTH)
+        return http_fail(req, CW_E_UNAUTH, NULL,
+                         "session ended; log in again");
     if (err != CW_OK)
         return err;
-    if (!e->row_ok || e->gen != gen || e->row_exp <= (int64_t)now) {
-        sess_row_clear(e);
-        err = sess_load(req, e, gen, now);
-        if (err == CW_E_UNAUTH)
-            return http_fail(req, CW_E_UNAUTH, NULL,
-                             "session ended; log in again");
-        if (err != CW_OK) {
-            sess_row_clear(e);
-            return err;
-        }
-    } else if (now - e->seen_at >= 60) {
-        p[0] = SP_U64(e->session_id);
-        store_exec(req->db, sql_session_seen, p, 1, NULL, NULL);
-        e->seen_at = now;
-    }
     /* State changes need the CSRF header (RFC 6265 cookies are sent by
      * the browser on cross-site requests; the header is not). */
     if (req->method != HTTP_M_GET && req->method != HTTP_M_HEAD &&
@@ -391,13 +493,8 @@ auth_cookie(struct http_req *req, const char *cookie_hdr)
                         now) != CW_OK)
         return http_fail(req, CW_E_CSRF, NULL,
                          "missing or invalid X-CSRF-Token header");
-    who = arena_zalloc(req->arena, sizeof(*who));
-    who->user_id = e->cl.user_id;
-    who->username = arena_strdup(req->arena, e->username);
-    who->role = arena_strdup(req->arena, e->role);
-    who->user_json = e->user_json;   /* this thread's: valid for the request */
-    who->session_id = e->session_id;
-    who->perms = e->perms;
+    who = cred_who(req, e);
+    who->session_id = e->cred_id;
     who->via_cookie = 1;
     who->sid = arena_strdup(req->arena, e->cl.sid);
     /* A CSRF token lives 24 h; /auth/me hands out one at most an hour
@@ -408,10 +505,6 @@ auth_cookie(struct http_req *req, const char *cookie_hdr)
         e->csrf_at = now;
     }
     who->csrf_token = arena_strdup(req->arena, e->csrf);
-    who->must_change_password = e->must_change_password;
-    st = auth_settings_get(req->db, req->cfg);
-    who->needs_2fa = !e->tfa_enrolled &&
-                     auth_settings_requires_2fa(st, who->role);
     req->who = who;
     return auth_obligations(req);
 }

@@ -1,14 +1,17 @@
-"""Session revocation across workers and nodes with reused session rows.
+"""Session and API key revocation across workers and nodes with reused
+rows.
 
-Workers keep the session rows they read and reuse them while the
-authentication epoch (table auth_epoch, kept by triggers) is unchanged; the
-epoch is read for every request. These tests run two certward nodes, each
-with its own nginx, on one database, and check that every change that ends
-or alters a session takes effect on the very next request on the other
-node, including changes made directly in SQL.
+Workers keep the session rows and API key rows they read and reuse them
+while the authentication epoch (table auth_epoch, kept by triggers) is
+unchanged; the epoch is read for every request. These tests run two
+certward nodes, each with its own nginx, on one database, and check that
+every change that ends or alters a session or an API key takes effect on
+the very next request on both nodes, including changes made directly in
+SQL.
 """
 
 import datetime
+import time
 
 import pytest
 
@@ -177,21 +180,190 @@ def test_authenticated_reads_write_nothing(two_nodes):
     assert _epoch(a.cw) == before
 
 
-def test_session_requests_answer_503_while_the_database_is_down(make_stack):
+# --------------------------------------------------------------------------
+# API keys: the key rows are kept per thread by the key's hash, under the
+# same epoch (migration 0008 adds the api_keys triggers).
+
+KEYS = API + "/account/api-keys"
+
+
+def _key(owner, **body):
+    body.setdefault("name", idn.unique("epkey"))
+    return idn.data(owner.post(KEYS, json=body), 201)
+
+
+def _key_all_workers(url, token, path=ME, n=12):
+    k = idn.bearer(url, token)
+    return [k.get(path) for _ in range(n)]
+
+
+def _key_warm(url, token, path=ME):
+    for r in _key_all_workers(url, token, path):
+        assert r.status_code == 200, idn.describe(r)
+    return idn.data(r)
+
+
+def _key_all_unauth(url, token):
+    for r in _key_all_workers(url, token):
+        expect.problem(r, 401, "unauthorized")
+
+
+def _key_on_both(a, url_b, admin, role="viewer", prefix="epk", **body):
+    owner = idn.login_new(admin, role=role, prefix=prefix)
+    key = _key(owner, **body)
+    for url in (a.url, url_b):
+        me = _key_warm(url, key["token"])["user"]
+        assert me["auth"] == "api_key" and me["username"] == owner.username, me
+    return owner, key
+
+
+def test_api_key_revoked_through_the_api_ends_on_both_nodes(two_nodes):
+    a, url_b, admin = two_nodes
+    owner, key = _key_on_both(a, url_b, admin)
+    before = _epoch(a.cw)
+    r = owner.delete(f"{KEYS}/{key['id']}")
+    assert r.status_code == 204, idn.describe(r)
+    assert _epoch(a.cw) > before
+    _key_all_unauth(url_b, key["token"])
+    _key_all_unauth(a.url, key["token"])
+
+
+def test_api_key_of_a_deleted_user_ends_on_both_nodes(two_nodes):
+    a, url_b, admin = two_nodes
+    owner, key = _key_on_both(a, url_b, admin, prefix="epkdel")
+    r = admin.delete(f"{API}/users/{owner.user['id']}")
+    assert r.status_code in (200, 204), idn.describe(r)
+    _key_all_unauth(url_b, key["token"])
+    _key_all_unauth(a.url, key["token"])
+
+
+def test_api_key_of_a_disabled_user_ends_on_both_nodes(two_nodes):
+    a, url_b, admin = two_nodes
+    owner, key = _key_on_both(a, url_b, admin, prefix="epkoff")
+    r = admin.patch(f"{API}/users/{owner.user['id']}", json={"active": False})
+    assert r.status_code == 200, idn.describe(r)
+    _key_all_unauth(url_b, key["token"])
+    _key_all_unauth(a.url, key["token"])
+
+
+def test_api_key_loses_a_removed_role_permission_at_once(two_nodes):
+    a, url_b, admin = two_nodes
+    role = idn.data(admin.post(API + "/roles", json={
+        "name": idn.unique("epkrole"), "description": "",
+        "permissions": ["read:account", "write:account", "read:users", "read:audit"]}), 201)
+    owner = idn.login_new(admin, role=role["name"], prefix="epkperm")
+    key = _key(owner, scopes=["read:users", "read:audit"])
+    for url in (a.url, url_b):
+        _key_warm(url, key["token"], API + "/users")
+        _key_warm(url, key["token"], API + "/audit")
+    r = admin.put(f"{API}/roles/{role['id']}", json={"permissions": ["read:account", "write:account", "read:audit"]})
+    assert r.status_code == 200, idn.describe(r)
+    for url in (url_b, a.url):
+        for r in _key_all_workers(url, key["token"], API + "/users"):
+            expect.problem(r, 403, "forbidden")
+        _key_warm(url, key["token"], API + "/audit")
+
+
+@pytest.mark.parametrize("sql", [
+    "UPDATE api_keys SET revoked_at = NOW(6) WHERE id = {kid}",
+    "DELETE FROM api_keys WHERE id = {kid}",
+    "UPDATE api_keys SET expires_at = NOW(6) - INTERVAL 1 SECOND WHERE id = {kid}",
+    "UPDATE api_keys SET token_hash = SHA2(CONCAT(token_hash, 'x'), 256) WHERE id = {kid}",
+    "UPDATE users SET active = 0 WHERE id = {uid}",
+])
+def test_api_key_changes_made_in_sql_take_effect_on_the_next_request(two_nodes, sql):
+    a, url_b, admin = two_nodes
+    owner, key = _key_on_both(a, url_b, admin, prefix="epksql")
+    a.cw.sql(sql.format(kid=int(key["id"]), uid=int(owner.user["id"])))
+    _key_all_unauth(url_b, key["token"])
+    _key_all_unauth(a.url, key["token"])
+
+
+def test_api_key_scopes_narrowed_in_sql_on_the_next_request(two_nodes):
+    a, url_b, admin = two_nodes
+    owner, key = _key_on_both(a, url_b, admin, role="auditor", prefix="epkscope",
+                              scopes=["read:users", "read:audit", "read:account"])
+    _key_warm(url_b, key["token"], API + "/audit")
+    a.cw.sql("UPDATE api_keys SET scopes = '[\"read:users\", \"read:account\"]' "
+             f"WHERE id = {int(key['id'])}")
+    for url in (url_b, a.url):
+        for r in _key_all_workers(url, key["token"], API + "/audit"):
+            expect.problem(r, 403, "forbidden")
+        _key_warm(url, key["token"], API + "/users")
+
+
+def test_api_key_expiry_is_kept_by_the_clock(two_nodes):
+    """An expiry reached while the epoch stands still ends the key on the
+    first request after it, on both nodes."""
+    a, url_b, admin = two_nodes
+    owner = idn.login_new(admin, role="viewer", prefix="epkexp")
+    key = _key(owner)
+    a.cw.sql("UPDATE api_keys SET expires_at = NOW(6) + INTERVAL 8 SECOND "
+             f"WHERE id = {int(key['id'])}")
+    for url in (a.url, url_b):
+        _key_warm(url, key["token"])
+    before = _epoch(a.cw)
+    expires = float(a.cw.scalar("SELECT UNIX_TIMESTAMP(expires_at) - UNIX_TIMESTAMP(NOW(6)) "
+                                f"FROM api_keys WHERE id = {int(key['id'])}"))
+    assert expires > 0, "the key expired before it was used on both nodes"
+    time.sleep(expires + 0.2)
+    _key_all_unauth(url_b, key["token"])
+    _key_all_unauth(a.url, key["token"])
+    assert _epoch(a.cw) == before
+
+
+def test_api_key_use_writes_last_used_at_and_not_the_epoch(two_nodes):
+    """A key's use writes last_used_at when it is a minute old, at most once
+    a minute between the workers and nodes, and never advances the epoch."""
+    a, url_b, admin = two_nodes
+    owner = idn.login_new(admin, role="viewer", prefix="epkused")
+    key = _key(owner)
+    kid = int(key["id"])
+    assert a.cw.scalar(f"SELECT last_used_at FROM api_keys WHERE id = {kid}") is None
+    before = _epoch(a.cw)
+    _key_warm(url_b, key["token"])
+    used = a.cw.scalar(f"SELECT last_used_at FROM api_keys WHERE id = {kid}")
+    assert used is not None and used.startswith(
+        str(datetime.datetime.now(datetime.timezone.utc).year)), used
+    _key_warm(a.url, key["token"])
+    _key_warm(url_b, key["token"])
+    assert a.cw.scalar(f"SELECT last_used_at FROM api_keys WHERE id = {kid}") == used
+    assert _epoch(a.cw) == before
+    # A minute old: the next use on a node that had not read the row
+    # since writes it again.
+    a.cw.sql("UPDATE api_keys SET last_used_at = '2000-01-01 00:00:00' "
+             f"WHERE id = {kid}")
+    assert _epoch(a.cw) == before
+    other = _key(owner)
+    a.cw.sql(f"UPDATE api_keys SET revoked_at = NOW(6) WHERE id = {int(other['id'])}")
+    _key_warm(url_b, key["token"])       # the epoch moved: the row is read again
+    again = a.cw.scalar(f"SELECT last_used_at FROM api_keys WHERE id = {kid}")
+    assert again.startswith(str(datetime.datetime.now(datetime.timezone.utc).year)), again
+    listed = [x for x in idn.data(owner.get(KEYS)) if x["id"] == key["id"]][0]
+    assert listed["last_used_at"] and listed["last_used_at"].endswith("Z"), listed
+
+
+def test_requests_answer_503_while_the_database_is_down(make_stack):
     """A failed epoch read fails every request that waited for it with 503
-    (never a stale 200 from a kept session row), and the next read after
-    the database is back succeeds."""
+    (never a stale 200 from a kept session or API key row), and the next
+    read after the database is back succeeds."""
     st = make_stack(own_db=True, workers=2, threads=2, loopback_unlimited=True)
     name = idn.unique("epdown")
     pw = idn.strong_password()
     res, _ = idn.cli_user(st.cw, name, "viewer", pw)
     assert res.returncode == 0, res
     c = idn.login_retrying(st.url, name, pw)
+    key = _key(c)
+    k = idn.bearer(st.url, key["token"])
     _warm(st.url, c.cookie)
+    _key_warm(st.url, key["token"])
     st.db.stop()
-    for r in _me_all_workers(st.url, c.cookie, n=8):
+    for r in _me_all_workers(st.url, c.cookie, n=8) + _key_all_workers(st.url, key["token"], n=8):
         expect.problem(r, 503)
     st.db.start()
     stack.wait_until(lambda: idn.cookie_get(st.url, ME, c.cookie).status_code == 200, 30,
                      what="GET /auth/me after the database restart")
+    stack.wait_until(lambda: k.get(ME).status_code == 200, 30,
+                     what="GET /auth/me with an API key after the database restart")
     _warm(st.url, c.cookie)
+    _key_warm(st.url, key["token"])
