@@ -761,6 +761,7 @@ ca_issue(struct store *db, const struct cw_config *cfg,
     spec.subject = subject;
     spec.sans = sans;
     spec.pubkey = pub;
+    spec.spki = csr != NULL ? X509_REQ_get_X509_PUBKEY(csr) : NULL;
     memcpy(spec.serial, serial, PKI_SERIAL_LEN);
     spec.serial_len = PKI_SERIAL_LEN;
     spec.not_before = now - 300;

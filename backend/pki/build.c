@@ -109,6 +109,60 @@ add_ext(X509 *x, int nid, void *value, int crit, const char *what)
     return CW_OK;
 }
 
+/* The subject's SubjectPublicKeyInfo: copied from the CSR when there is
+ * one (the algorithm, its parameters and the key bits, each duplicated),
+ * else encoded from the key. The copy leaves the certificate without a
+ * decoded EVP_PKEY: nothing in the build needs one (the SKI below hashes
+ * the bits). */
+static enum cw_err
+set_pubkey(X509 *x, const struct pki_cert_spec *spec)
+{
+    ASN1_OBJECT         *alg = NULL;
+    X509_ALGOR          *pa = NULL;
+    const ASN1_OBJECT   *aobj = NULL;
+    const void          *pval = NULL;
+    const unsigned char *pk = NULL;
+    int                  pklen = 0;
+    int                  ptype = V_ASN1_UNDEF;
+    ASN1_OBJECT         *obj_copy = NULL;
+    void                *val_copy = NULL;
+    unsigned char       *bits = NULL;
+
+    if (spec->spki == NULL) {
+        if (X509_set_pubkey(x, spec->pubkey) != 1) {
+            pki_ssl_failed("X509_set_pubkey");
+            return CW_E_CRYPTO;
+        }
+        return CW_OK;
+    }
+    if (X509_PUBKEY_get0_param(&alg, &pk, &pklen, &pa, spec->spki) != 1 ||
+        pa == NULL || pk == NULL || pklen <= 0) {
+        pki_ssl_failed("X509_PUBKEY_get0_param");
+        return CW_E_CRYPTO;
+    }
+    X509_ALGOR_get0(&aobj, &ptype, &pval, pa);
+    obj_copy = OBJ_dup(aobj);
+    bits = OPENSSL_memdup(pk, (size_t)pklen);
+    if (ptype == V_ASN1_OBJECT)
+        val_copy = OBJ_dup(pval);
+    else if (ptype != V_ASN1_UNDEF && ptype != V_ASN1_NULL)
+        val_copy = ASN1_STRING_dup(pval);  /* a SEQUENCE (PSS params) */
+    if (obj_copy == NULL || bits == NULL ||
+        (val_copy == NULL && ptype != V_ASN1_UNDEF && ptype != V_ASN1_NULL) ||
+        X509_PUBKEY_set0_param(X509_get_X509_PUBKEY(x), obj_copy, ptype,
+                               val_copy, bits, pklen) != 1) {
+        pki_ssl_failed("X509_PUBKEY_set0_param");
+        ASN1_OBJECT_free(obj_copy);
+        if (ptype == V_ASN1_OBJECT)
+            ASN1_OBJECT_free(val_copy);
+        else
+            ASN1_STRING_free(val_copy);
+        OPENSSL_free(bits);
+        return CW_E_CRYPTO;
+    }
+    return CW_OK;
+}
+
 static enum cw_err
 add_key_ids(X509 *x, const struct pki_cert_spec *spec)
 {
@@ -721,12 +775,14 @@ pki_build_cert(const struct pki_cert_spec *spec, X509 **out)
         X509_set_subject_name(x, spec->subject) != 1 ||
         X509_set_issuer_name(x, spec->issuer != NULL
                                     ? X509_get_subject_name(spec->issuer)
-                                    : spec->subject) != 1 ||
-        X509_set_pubkey(x, spec->pubkey) != 1) {
+                                    : spec->subject) != 1) {
         pki_ssl_failed("X509_new");
         err = CW_E_CRYPTO;
         goto out;
     }
+    err = set_pubkey(x, spec);
+    if (err != CW_OK)
+        goto out;
     err = set_serial(x, spec);
     if (err == CW_OK)
         err = set_validity(x, spec);
