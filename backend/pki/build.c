@@ -117,16 +117,9 @@ add_ext(X509 *x, int nid, void *value, int crit, const char *what)
 static enum cw_err
 set_pubkey(X509 *x, const struct pki_cert_spec *spec)
 {
-    ASN1_OBJECT         *alg = NULL;
     X509_ALGOR          *pa = NULL;
-    const ASN1_OBJECT   *aobj = NULL;
-    const void          *pval = NULL;
     const unsigned char *pk = NULL;
     int                  pklen = 0;
-    int                  ptype = V_ASN1_UNDEF;
-    ASN1_OBJECT         *obj_copy = NULL;
-    void                *val_copy = NULL;
-    unsigned char       *bits = NULL;
 
     if (spec->spki == NULL) {
         if (X509_set_pubkey(x, spec->pubkey) != 1) {
@@ -135,32 +128,12 @@ set_pubkey(X509 *x, const struct pki_cert_spec *spec)
         }
         return CW_OK;
     }
-    if (X509_PUBKEY_get0_param(&alg, &pk, &pklen, &pa, spec->spki) != 1 ||
+    if (X509_PUBKEY_get0_param(NULL, &pk, &pklen, &pa, spec->spki) != 1 ||
         pa == NULL || pk == NULL || pklen <= 0) {
         pki_ssl_failed("X509_PUBKEY_get0_param");
         return CW_E_CRYPTO;
     }
-    X509_ALGOR_get0(&aobj, &ptype, &pval, pa);
-    obj_copy = OBJ_dup(aobj);
-    bits = OPENSSL_memdup(pk, (size_t)pklen);
-    if (ptype == V_ASN1_OBJECT)
-        val_copy = OBJ_dup(pval);
-    else if (ptype != V_ASN1_UNDEF && ptype != V_ASN1_NULL)
-        val_copy = ASN1_STRING_dup(pval);  /* a SEQUENCE (PSS params) */
-    if (obj_copy == NULL || bits == NULL ||
-        (val_copy == NULL && ptype != V_ASN1_UNDEF && ptype != V_ASN1_NULL) ||
-        X509_PUBKEY_set0_param(X509_get_X509_PUBKEY(x), obj_copy, ptype,
-                               val_copy, bits, pklen) != 1) {
-        pki_ssl_failed("X509_PUBKEY_set0_param");
-        ASN1_OBJECT_free(obj_copy);
-        if (ptype == V_ASN1_OBJECT)
-            ASN1_OBJECT_free(val_copy);
-        else
-            ASN1_STRING_free(val_copy);
-        OPENSSL_free(bits);
-        return CW_E_CRYPTO;
-    }
-    return CW_OK;
+    return pki_spki_set(X509_get_X509_PUBKEY(x), pa, pk, pklen);
 }
 
 static enum cw_err
