@@ -52,9 +52,11 @@ enum cw_err ca_chain_usable(struct store *db, struct arena *a, uint64_t id,
                             struct ca_why *why);
 /* Refuse signing with a CA that cannot sign (why filled). */
 enum cw_err ca_can_sign(const struct ca_row *ca, struct ca_why *why);
-/* A CSR from PEM or base64 DER text. */
+/* A CSR from PEM or base64 DER text. With pub, read for issuance by
+ * pki_csr_parse_key() (*pub is the key, freed by the caller; *out's
+ * X509_PUBKEY may hold no decoded key); without, by pki_csr_parse(). */
 enum cw_err ca_csr_load(const uint8_t *p, size_t len, X509_REQ **out,
-                        struct ca_why *why);
+                        EVP_PKEY **pub, struct ca_why *why);
 /* The common name of name for the indexed column: "" when there is none,
  * at most 255 bytes. */
 enum cw_err ca_name_cn(const X509_NAME *name, struct arena *a,

@@ -289,7 +289,7 @@ x509_free_fn(void *p)
 
 /* "csr" may be PEM, or base64 of DER (with or without line breaks). */
 enum cw_err
-ca_csr_load(const uint8_t *p, size_t len, X509_REQ **out,
+ca_csr_load(const uint8_t *p, size_t len, X509_REQ **out, EVP_PKEY **pub,
             struct ca_why *why)
 {
     enum cw_err    err;
@@ -297,7 +297,8 @@ ca_csr_load(const uint8_t *p, size_t len, X509_REQ **out,
     size_t         n = 0;
 
     if (len > 11 && memcmp(p, "-----BEGIN ", 11) == 0) {
-        err = pki_csr_parse(p, len, out);
+        err = pub != NULL ? pki_csr_parse_key(p, len, out, pub)
+                          : pki_csr_parse(p, len, out);
     } else {
         int dl;
         int pad = 0;
@@ -320,7 +321,9 @@ ca_csr_load(const uint8_t *p, size_t len, X509_REQ **out,
             ca_why_set(why, "csr", "csr must be PEM or base64 DER");
             return CW_E_BADCSR;
         }
-        err = pki_csr_parse_der(der, (size_t)(dl - pad), out);
+        err = pub != NULL
+                  ? pki_csr_parse_der_key(der, (size_t)(dl - pad), out, pub)
+                  : pki_csr_parse_der(der, (size_t)(dl - pad), out);
         free(der);
     }
     if (err != CW_OK)
@@ -575,6 +578,7 @@ ca_issue(struct store *db, const struct cw_config *cfg,
     struct jsonx_why          jw = { "", "" };
     STACK_OF(X509)           *chain = NULL;
     X509_REQ                 *csr = NULL;
+    EVP_PKEY                 *csr_pub = NULL;
     X509_NAME                *subject = NULL;
     GENERAL_NAMES            *sans = NULL;
     EVP_PKEY                 *key = NULL;     /* server-generated         */
@@ -640,15 +644,16 @@ ca_issue(struct store *db, const struct cw_config *cfg,
     /* The subject's key. */
     if (in->csr != NULL) {
         if (in->csr_der) {
-            err = pki_csr_parse_der(in->csr, in->csr_len, &csr);
+            err = pki_csr_parse_der_key(in->csr, in->csr_len, &csr,
+                                        &csr_pub);
             if (err != CW_OK)
                 ca_why_set(why, "csr", "the stored request does not parse");
         } else {
-            err = ca_csr_load(in->csr, in->csr_len, &csr, why);
+            err = ca_csr_load(in->csr, in->csr_len, &csr, &csr_pub, why);
         }
         if (err != CW_OK)
             goto out;
-        pub = pki_csr_pubkey_get(csr);
+        pub = csr_pub;
     } else {
         err = pki_key_type_from_json(in->key, &kt, &jw);
         if (err != CW_OK) {
@@ -761,6 +766,7 @@ ca_issue(struct store *db, const struct cw_config *cfg,
     spec.subject = subject;
     spec.sans = sans;
     spec.pubkey = pub;
+    spec.spki = csr != NULL ? X509_REQ_get_X509_PUBKEY(csr) : NULL;
     memcpy(spec.serial, serial, PKI_SERIAL_LEN);
     spec.serial_len = PKI_SERIAL_LEN;
     spec.not_before = now - 300;
@@ -860,6 +866,7 @@ out:
     X509_free(tbs);
     EVP_PKEY_free(key);
     X509_REQ_free(csr);
+    EVP_PKEY_free(csr_pub);
     X509_NAME_free(subject);
     GENERAL_NAMES_free(sans);
     buf_cleanup(&der);

@@ -221,7 +221,7 @@ ca_csr_upload(struct store *db, const struct cw_config *cfg,
     X509_REQ   *req = NULL;
     enum cw_err err;
 
-    err = ca_csr_load(p, len, &req, why);
+    err = ca_csr_load(p, len, &req, NULL, why);
     if (err == CW_OK)
         err = csr_store(db, cfg, name, req, NULL, ev, id);
     X509_REQ_free(req);

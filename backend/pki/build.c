@@ -109,6 +109,33 @@ add_ext(X509 *x, int nid, void *value, int crit, const char *what)
     return CW_OK;
 }
 
+/* The subject's SubjectPublicKeyInfo: copied from the CSR when there is
+ * one (the algorithm, its parameters and the key bits, each duplicated),
+ * else encoded from the key. The copy leaves the certificate without a
+ * decoded EVP_PKEY: nothing in the build needs one (the SKI below hashes
+ * the bits). */
+static enum cw_err
+set_pubkey(X509 *x, const struct pki_cert_spec *spec)
+{
+    X509_ALGOR          *pa = NULL;
+    const unsigned char *pk = NULL;
+    int                  pklen = 0;
+
+    if (spec->spki == NULL) {
+        if (X509_set_pubkey(x, spec->pubkey) != 1) {
+            pki_ssl_failed("X509_set_pubkey");
+            return CW_E_CRYPTO;
+        }
+        return CW_OK;
+    }
+    if (X509_PUBKEY_get0_param(NULL, &pk, &pklen, &pa, spec->spki) != 1 ||
+        pa == NULL || pk == NULL || pklen <= 0) {
+        pki_ssl_failed("X509_PUBKEY_get0_param");
+        return CW_E_CRYPTO;
+    }
+    return pki_spki_set(X509_get_X509_PUBKEY(x), pa, pk, pklen);
+}
+
 static enum cw_err
 add_key_ids(X509 *x, const struct pki_cert_spec *spec)
 {
@@ -721,12 +748,14 @@ pki_build_cert(const struct pki_cert_spec *spec, X509 **out)
         X509_set_subject_name(x, spec->subject) != 1 ||
         X509_set_issuer_name(x, spec->issuer != NULL
                                     ? X509_get_subject_name(spec->issuer)
-                                    : spec->subject) != 1 ||
-        X509_set_pubkey(x, spec->pubkey) != 1) {
+                                    : spec->subject) != 1) {
         pki_ssl_failed("X509_new");
         err = CW_E_CRYPTO;
         goto out;
     }
+    err = set_pubkey(x, spec);
+    if (err != CW_OK)
+        goto out;
     err = set_serial(x, spec);
     if (err == CW_OK)
         err = set_validity(x, spec);

@@ -58,6 +58,11 @@ struct pki_cert_spec {
     const X509_NAME            *subject;     /* may be empty            */
     const GENERAL_NAMES        *sans;        /* NULL or empty: none     */
     EVP_PKEY                   *pubkey;      /* the subject's key       */
+    /* The same key as a CSR encoded it, or NULL. When set, it is copied
+     * into the certificate as it is: OpenSSL 3.0 would otherwise encode
+     * pubkey through its encoders and decode the result once more, which
+     * costs more than building and signing the rest of the certificate. */
+    const X509_PUBKEY          *spki;
     uint8_t                     serial[PKI_SERIAL_LEN];
     size_t                      serial_len;  /* 1..PKI_SERIAL_LEN       */
     time_t                      not_before;

@@ -228,3 +228,40 @@ pki_pem_armor(const char *label, const uint8_t *der, size_t len,
         err = buf_printf(out, "-----END %s-----\n", label);
     return err;
 }
+
+enum cw_err
+pki_spki_set(X509_PUBKEY *dst, const X509_ALGOR *alg,
+             const unsigned char *bits, int len)
+{
+    const ASN1_OBJECT *aobj = NULL;
+    const void        *pval = NULL;
+    int                ptype = V_ASN1_UNDEF;
+    ASN1_OBJECT       *obj_copy;
+    void              *val_copy = NULL;
+    unsigned char     *bits_copy;
+
+    if (len <= 0)
+        return CW_E_CRYPTO;
+    X509_ALGOR_get0(&aobj, &ptype, &pval, alg);
+    obj_copy = OBJ_dup(aobj);
+    bits_copy = OPENSSL_memdup(bits, (size_t)len);
+    if (ptype == V_ASN1_OBJECT)
+        val_copy = OBJ_dup(pval);
+    else if (ptype != V_ASN1_UNDEF && ptype != V_ASN1_NULL)
+        val_copy = ASN1_STRING_dup(pval);  /* a SEQUENCE (PSS params) */
+    if (obj_copy == NULL || bits_copy == NULL ||
+        (val_copy == NULL && ptype != V_ASN1_UNDEF &&
+         ptype != V_ASN1_NULL) ||
+        X509_PUBKEY_set0_param(dst, obj_copy, ptype, val_copy, bits_copy,
+                               len) != 1) {
+        pki_ssl_failed("X509_PUBKEY_set0_param");
+        ASN1_OBJECT_free(obj_copy);
+        if (ptype == V_ASN1_OBJECT)
+            ASN1_OBJECT_free(val_copy);
+        else
+            ASN1_STRING_free(val_copy);
+        OPENSSL_free(bits_copy);
+        return CW_E_CRYPTO;
+    }
+    return CW_OK;
+}

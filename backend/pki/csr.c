@@ -62,7 +62,29 @@ out:
 }
 
 enum cw_err
-pki_csr_parse(const uint8_t *p, size_t len, X509_REQ **out)
+pki_csr_parse_der_key(const uint8_t *p, size_t len, X509_REQ **out,
+                      EVP_PKEY **pub)
+{
+    enum cw_err err;
+
+    if (pki_csr_fast(p, len, out, pub))
+        return CW_OK;
+    err = pki_csr_parse_der(p, len, out);
+    if (err != CW_OK)
+        return err;
+    *pub = X509_REQ_get0_pubkey(*out);
+    if (*pub == NULL || EVP_PKEY_up_ref(*pub) != 1) {
+        X509_REQ_free(*out);
+        *out = NULL;
+        *pub = NULL;
+        return CW_E_CRYPTO;
+    }
+    return CW_OK;
+}
+
+/* PEM or DER; with pub, through pki_csr_parse_der_key(). */
+static enum cw_err
+csr_parse(const uint8_t *p, size_t len, X509_REQ **out, EVP_PKEY **pub)
 {
     static const char *const labels[] = {
         "CERTIFICATE REQUEST", "NEW CERTIFICATE REQUEST",
@@ -75,16 +97,31 @@ pki_csr_parse(const uint8_t *p, size_t len, X509_REQ **out)
     if (len == 0)
         return CW_E_BADCSR;
     if (!pki_is_pem(p, len))
-        return pki_csr_parse_der(p, len, out);
+        return pub != NULL ? pki_csr_parse_der_key(p, len, out, pub)
+                           : pki_csr_parse_der(p, len, out);
     if (len > LIM_CSR_PEM)
         return CW_E_TOOLARGE;
     err = pki_pem_decode(p, len, labels, 2, LIM_CSR_DER, &der, &der_len,
                          &which);
     if (err != CW_OK)
         return err == CW_E_TOOLARGE ? err : CW_E_BADCSR;
-    err = pki_csr_parse_der(der, (size_t)der_len, out);
+    err = pub != NULL ? pki_csr_parse_der_key(der, (size_t)der_len, out, pub)
+                      : pki_csr_parse_der(der, (size_t)der_len, out);
     OPENSSL_free(der);
     return err;
+}
+
+enum cw_err
+pki_csr_parse(const uint8_t *p, size_t len, X509_REQ **out)
+{
+    return csr_parse(p, len, out, NULL);
+}
+
+enum cw_err
+pki_csr_parse_key(const uint8_t *p, size_t len, X509_REQ **out,
+                  EVP_PKEY **pub)
+{
+    return csr_parse(p, len, out, pub);
 }
 
 EVP_PKEY *

@@ -33,6 +33,23 @@ enum cw_err pki_csr_parse(const uint8_t *p, size_t len, X509_REQ **out)
     __attribute__((nonnull(3)));
 enum cw_err pki_csr_parse_der(const uint8_t *p, size_t len, X509_REQ **out)
     __attribute__((nonnull(3)));
+/* The common request (ECDSA/SHA-2 on P-256/384/521, RSA PKCS#1 v1.5 with
+ * SHA-2, Ed25519) read and verified without OpenSSL 3.0's key decoders:
+ * 1 with *out and *pub (the caller frees both), 0 when the request is not
+ * taken (anything else, or anything wrong: read it with
+ * pki_csr_parse_der(), which decides). In *out the X509_PUBKEY carries the
+ * key as encoded, not decoded: X509_REQ_get0_pubkey(*out) is NULL; use
+ * *pub. Never takes a request pki_csr_parse_der() refuses. */
+int pki_csr_fast(const uint8_t *p, size_t len, X509_REQ **out,
+                 EVP_PKEY **pub) __attribute__((nonnull(3, 4)));
+/* pki_csr_fast(), else pki_csr_parse_der() and its key (up-referenced).
+ * For issuance: see pki_csr_fast() about *out's X509_PUBKEY. */
+enum cw_err pki_csr_parse_der_key(const uint8_t *p, size_t len,
+                                  X509_REQ **out, EVP_PKEY **pub)
+    __attribute__((nonnull(3, 4)));
+/* pki_csr_parse() through pki_csr_parse_der_key(). */
+enum cw_err pki_csr_parse_key(const uint8_t *p, size_t len, X509_REQ **out,
+                              EVP_PKEY **pub) __attribute__((nonnull(3, 4)));
 /* The request's key (borrowed; the request owns it). */
 EVP_PKEY *pki_csr_pubkey_get(X509_REQ *req) __attribute__((nonnull));
 /* The subject to issue for: the request's subject, or when it is empty a

@@ -12,6 +12,7 @@
 #include <syslog.h>
 
 #include <openssl/bio.h>
+#include <openssl/x509.h>
 
 #include "util/buf.h"
 #include "util/err.h"
@@ -43,5 +44,9 @@ enum cw_err pki_pem_decode(const uint8_t *p, size_t len,
 /* Is s[0..len) valid UTF-8 (no overlongs, surrogates) without control
  * characters (C0, DEL, C1)? Returns the number of code points or -1. */
 long pki_utf8_text_len(const char *s, size_t len);
+/* Set dst to the algorithm alg (copied with its parameters) and the key
+ * bits bits[0..len), as they are: no key is decoded or encoded. */
+enum cw_err pki_spki_set(X509_PUBKEY *dst, const X509_ALGOR *alg,
+                         const unsigned char *bits, int len);
 
 #endif

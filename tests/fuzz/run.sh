@@ -17,10 +17,10 @@ cd "$work"
 autoreconf -fi >/dev/null 2>&1
 CC=clang ./configure -q --enable-fuzzing >/dev/null
 make -s -j2 tests/fuzz/fuzz_json tests/fuzz/fuzz_conf tests/fuzz/fuzz_http \
-    tests/fuzz/fuzz_ocsp >/dev/null
+    tests/fuzz/fuzz_ocsp tests/fuzz/fuzz_csr >/dev/null
 rc=0
 mkdir -p "$top/tests/out/fuzz"
-for name in json conf http ocsp; do
+for name in json conf http ocsp csr; do
     corpus=$(mktemp -d "$work/corpus-$name.XXXX")
     cp "$top/tests/fuzz/corpus/$name"/* "$corpus/"
     log="$top/tests/out/fuzz/fuzz_$name.log"

@@ -1201,6 +1201,58 @@ START_TEST(test_csr_roundtrip)
 }
 END_TEST
 
+/* The fast reader takes every key type certward issues for, and gives
+ * what OpenSSL's reader gives: subject, key, encoded key, names. */
+START_TEST(test_csr_fast)
+{
+    const __typeof__(key_cases[0]) *c = &key_cases[_i];
+    X509_REQ            *req = csr_for(keys[c->type],
+                                       "{\"CN\": \"fast.example.com\"}",
+                                       "[{\"type\": \"dns\", \"value\": "
+                                       "\"fast.example.com\"}]");
+    X509_REQ            *fast = NULL;
+    X509_REQ            *full = NULL;
+    EVP_PKEY            *pub = NULL;
+    GENERAL_NAMES       *g1 = NULL;
+    GENERAL_NAMES       *g2 = NULL;
+    const unsigned char *b1;
+    const unsigned char *b2;
+    int                  l1;
+    int                  l2;
+    struct buf           der;
+
+    csr_der(req, &der);
+    ck_assert_msg(pki_csr_fast(der.p, der.len, &fast, &pub) == 1, "line %d",
+                  c->line);
+    ck_assert_int_eq(pki_csr_parse_der(der.p, der.len, &full), CW_OK);
+    ck_assert_int_eq(EVP_PKEY_eq(pub, keys[c->type]), 1);
+    ck_assert_int_eq(pki_key_check(pub), CW_OK);
+    ck_assert_int_eq(X509_NAME_cmp(X509_REQ_get_subject_name(fast),
+                                   X509_REQ_get_subject_name(full)), 0);
+    ck_assert_int_eq(X509_PUBKEY_get0_param(NULL, &b1, &l1, NULL,
+                                            X509_REQ_get_X509_PUBKEY(fast)),
+                     1);
+    ck_assert_int_eq(X509_PUBKEY_get0_param(NULL, &b2, &l2, NULL,
+                                            X509_REQ_get_X509_PUBKEY(full)),
+                     1);
+    ck_assert_int_eq(l1, l2);
+    ck_assert_int_eq(memcmp(b1, b2, (size_t)l1), 0);
+    ck_assert_int_eq(pki_san_get_csr(fast, &g1), CW_OK);
+    ck_assert_int_eq(pki_san_get_csr(full, &g2), CW_OK);
+    ck_assert_ptr_nonnull(g1);
+    ck_assert_int_eq(sk_GENERAL_NAME_num(g1), 1);
+    ck_assert_int_eq(GENERAL_NAME_cmp(sk_GENERAL_NAME_value(g1, 0),
+                                      sk_GENERAL_NAME_value(g2, 0)), 0);
+    GENERAL_NAMES_free(g1);
+    GENERAL_NAMES_free(g2);
+    EVP_PKEY_free(pub);
+    X509_REQ_free(fast);
+    X509_REQ_free(full);
+    X509_REQ_free(req);
+    buf_cleanup(&der);
+}
+END_TEST
+
 START_TEST(test_csr_subjectless)
 {
     X509_REQ      *req = csr_for(keys[PKI_KEY_EC_P256], "{}",
@@ -1376,6 +1428,28 @@ START_TEST(test_csr_bad)
     if (c->err != CW_OK)
         ck_assert_ptr_null(back);
     X509_REQ_free(back);
+    back = NULL;
+    /* The issuance reader (fast, then OpenSSL's) decides the same, and the
+     * fast one takes none of the bad requests. */
+    {
+        EVP_PKEY *pub = NULL;
+
+        if (in.len > 0)
+            err = pki_csr_parse_key(in.p, in.len, &back, &pub);
+        else
+            err = pki_csr_parse_key(der.p, len, &back, &pub);
+        ck_assert_msg(err == c->err, "line %d: parse_key %d", c->line, err);
+        ck_assert_int_eq(pub != NULL, c->err == CW_OK);
+        EVP_PKEY_free(pub);
+        X509_REQ_free(back);
+        back = NULL;
+        pub = NULL;
+        if (in.len == 0)
+            ck_assert_int_eq(pki_csr_fast(der.p, len, &back, &pub),
+                             c->err == CW_OK);
+        EVP_PKEY_free(pub);
+    }
+    X509_REQ_free(back);
     X509_REQ_free(req);
     buf_cleanup(&der);
     buf_cleanup(&in);
@@ -1392,6 +1466,12 @@ START_TEST(test_csr_refused_keys)
 
     csr_der(weak, &der);
     ck_assert_int_eq(pki_csr_parse(der.p, der.len, &back), CW_E_BADCSR);
+    {
+        EVP_PKEY *pub = NULL;
+
+        ck_assert_int_eq(pki_csr_fast(der.p, der.len, &back, &pub), 0);
+        ck_assert_ptr_null(pub);
+    }
     buf_cleanup(&der);
     csr_der(k1, &der);
     ck_assert_int_eq(pki_csr_parse(der.p, der.len, &back), CW_E_BADCSR);
@@ -2527,6 +2607,7 @@ pki_suite(void)
     tc = tcase_create("csr");
     tcase_set_timeout(tc, 120);
     LOOP(tc, test_csr_roundtrip, key_cases);
+    LOOP(tc, test_csr_fast, key_cases);
     tcase_add_test(tc, test_csr_subjectless);
     tcase_add_test(tc, test_csr_ca_request);
     LOOP(tc, test_csr_bad, csr_bad_cases);
