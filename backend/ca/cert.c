@@ -81,8 +81,9 @@ static const char sql_status[] =
 
 /* The list. Its SQL is assembled from the constant fragments below, one
  * text per combination of the filters present (status, CA, template,
- * expiry window, key type, q, cursor) and sort order; values are always
- * bound, never part of the text. Each text is built once per process and
+ * expiry window, key type, q), where the page starts (first rows, cursor
+ * or offset) and sort order; values are always bound, never part of the
+ * text. Each text is built once per process and
  * kept (list_sql()), so its pointer keys the statement cache like a
  * static const statement. Only the filters present are in the text:
  * "(? = '' OR ...)" catch-alls stay in the row condition and keep counts
@@ -1219,8 +1220,9 @@ ca_cert_list_json(struct store *db, struct arena *a,
         *out = arr;
         return CW_OK;
     }
-    err = store_query(db, a, list_sql(st, fbits, qn > 0, LIST_AT_FIRST, LIST_COUNT), p,
-                      nfilt, &rows);
+    err = store_query(db, a,
+                      list_sql(st, fbits, qn > 0, LIST_AT_FIRST, LIST_COUNT),
+                      p, nfilt, &rows);
     if (err != CW_OK) {
         json_decref(arr);
         return err;
