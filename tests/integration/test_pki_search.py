@@ -266,3 +266,36 @@ def test_q_finds_a_row_of_page_3_from_page_1(admin, big):
     assert meta["total"] == CAP and meta["total_exact"] is False, meta
     names = [d["common_name"] for d in data]
     assert names == sorted(names) and len(names) == 50
+
+
+def test_q_counts_no_pending_row(admin, big, cw):
+    """?q= alone is counted from the matching ids (names, serials,
+    fingerprints) without reading the rows: a pending row (a reserved
+    serial, not signed yet) that matches the serial prefix is neither
+    listed nor counted."""
+    ca, tag = big["ca"]["id"], big["tag"]
+    prefix = f"{tag}000000"      # serials of rows 1..255 (8 hex digits)
+    want = [big["ids"][k] for k in range(1, 256)]
+    pending = [f"{prefix}x{i}" for i in range(3)]
+    cw.sql("INSERT INTO certificates (ca_id, serial, status, template, key_type, "
+           "created_by) VALUES " + ", ".join(
+               f"({ca}, '{s}', 'pending', 'server', 'ec-p256', 'test')" for s in pending))
+    try:
+        for extra in ({}, {"sort": "common_name"}, {"sort": "-not_after"}):
+            got = []
+            for page in (1, 2, 3):
+                data, meta = _get(admin, q=prefix.upper(), per_page=100, page=page, **extra)
+                assert meta["total"] == 255 and meta["total_exact"] is True, (extra, meta)
+                got += [d["id"] for d in data]
+            assert sorted(got) == want, extra
+        data, meta = _get(admin, q=prefix, per_page=10)
+        assert [d["id"] for d in data] == want[::-1][:10]
+        assert meta["total"] == 255 and meta["total_exact"] is True, meta
+        # only the pending rows match: nothing
+        data, meta = _get(admin, q=f"{prefix}x")
+        assert data == [] and meta["total"] == 0, meta
+        # with a filter the rows are joined: the same total
+        data, meta = _get(admin, q=prefix, per_page=10, ca=ca)
+        assert meta["total"] == 255 and meta["total_exact"] is True, meta
+    finally:
+        cw.sql(f"DELETE FROM certificates WHERE ca_id = {ca} AND status = 'pending'")
