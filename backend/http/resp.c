@@ -152,8 +152,18 @@ http_problem_render(struct http_req *req, struct http_resp *resp,
 void
 http_fmt_date(time_t t, char *out, size_t n)
 {
-    struct tm tm;
+    /* The same second is formatted again and again (Date-like headers on
+     * every OCSP and CRL answer): keep the last one per thread. */
+    static _Thread_local time_t last = (time_t)-1;
+    static _Thread_local char   text[40];
+    struct tm                   tm;
 
-    gmtime_r(&t, &tm);
-    strftime(out, n, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    if (t != last) {
+        gmtime_r(&t, &tm);
+        if (strftime(text, sizeof(text), "%a, %d %b %Y %H:%M:%S GMT",
+                     &tm) == 0)
+            text[0] = '\0';
+        last = t;
+    }
+    snprintf(out, n, "%s", text);
 }

@@ -224,9 +224,24 @@ request_id_make(char *out)
     sodium_memzero(pool + left, LIM_REQUEST_ID / 2);
 }
 
+/* v in decimal, in num (21 bytes). */
+static const char *
+u64_text(uint64_t v, char num[21])
+{
+    char *p = num + 20;
+
+    *p = '\0';
+    do {
+        *--p = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    return p;
+}
+
 static void
 resp_write(struct http_req *req, struct http_resp *resp)
 {
+    char        num[21];
     struct buf  head;
     uint8_t    *room;
     int         has_cc = 0;
@@ -237,22 +252,34 @@ resp_write(struct http_req *req, struct http_resp *resp)
     for (size_t i = 0; i < resp->nheaders; i++)
         if (strcasecmp(resp->headers[i].name, "Cache-Control") == 0)
             has_cc = 1;
-    /* libfcgi's FCGX_FPrintF lacks %zu; we format ourselves and write
-     * with one PutStr. "Status" carries a reason phrase for nginx. */
-    buf_printf(&head, "Status: %d %s\r\n", resp->status,
-               http_reason(resp->status));
+    /* libfcgi's FCGX_FPrintF lacks %zu; the head is assembled here and
+     * written with one PutStr, from pieces (no printf: this runs for
+     * every answer, OCSP's included). "Status" carries a reason phrase
+     * for nginx. */
+    buf_puts(&head, "Status: ");
+    buf_puts(&head, u64_text((uint64_t)resp->status, num));
+    buf_puts(&head, " ");
+    buf_puts(&head, http_reason(resp->status));
+    buf_puts(&head, "\r\n");
     if (resp->status != 204 && resp->status != 304) {
-        buf_printf(&head, "Content-Type: %s\r\nContent-Length: %lu\r\n",
-                   resp->ctype ? resp->ctype : "application/octet-stream",
-                   (unsigned long)blen);
+        buf_puts(&head, "Content-Type: ");
+        buf_puts(&head, resp->ctype ? resp->ctype
+                                    : "application/octet-stream");
+        buf_puts(&head, "\r\nContent-Length: ");
+        buf_puts(&head, u64_text((uint64_t)blen, num));
+        buf_puts(&head, "\r\n");
     }
-    buf_printf(&head, "X-Request-Id: %s\r\n", req->request_id);
-    buf_puts(&head, "X-Content-Type-Options: nosniff\r\n");
+    buf_puts(&head, "X-Request-Id: ");
+    buf_puts(&head, req->request_id);
+    buf_puts(&head, "\r\nX-Content-Type-Options: nosniff\r\n");
     if (!has_cc)
         buf_puts(&head, "Cache-Control: no-store\r\n");
-    for (size_t i = 0; i < resp->nheaders; i++)
-        buf_printf(&head, "%s: %s\r\n", resp->headers[i].name,
-                   resp->headers[i].value);
+    for (size_t i = 0; i < resp->nheaders; i++) {
+        buf_puts(&head, resp->headers[i].name);
+        buf_puts(&head, ": ");
+        buf_puts(&head, resp->headers[i].value);
+        buf_puts(&head, "\r\n");
+    }
     buf_puts(&head, "\r\n");
     if (req->io->write(req->io->ctx, head.p, head.len) == 0 &&
         req->method != HTTP_M_HEAD && blen > 0 && resp->status != 204 &&
