@@ -963,13 +963,25 @@ row_json(struct arena *a, const struct store_rows *rows, size_t r,
 
     if (strcmp(status, "valid") == 0 && store_cell_u64(rows, r, 17) == 1)
         status = "expired";
-    if (!store_cell_isnull(rows, r, 11) &&
-        pki_cert_parse_der((const uint8_t *)rows->cells[r * rows->ncols + 11]
-                               .p,
-                           rows->cells[r * rows->ncols + 11].len,
-                           &cert) == CW_OK) {
-        arena_defer(a, x509_free_fn, cert);
-        pki_name_to_json(X509_get_subject_name(cert), &subject);
+    if (store_cell_isnull(rows, r, 11)) {
+        /* pending: no certificate yet */
+    } else if (with_pem) {
+        if (pki_cert_parse_der(
+                (const uint8_t *)rows->cells[r * rows->ncols + 11].p,
+                rows->cells[r * rows->ncols + 11].len, &cert) == CW_OK) {
+            arena_defer(a, x509_free_fn, cert);
+            pki_name_to_json(X509_get_subject_name(cert), &subject);
+        }
+    } else {
+        /* Lists: the subject alone, not the whole certificate. */
+        X509_NAME *name = NULL;
+
+        if (pki_cert_subject_get(
+                (const uint8_t *)rows->cells[r * rows->ncols + 11].p,
+                rows->cells[r * rows->ncols + 11].len, &name) == CW_OK) {
+            pki_name_to_json(name, &subject);
+            X509_NAME_free(name);
+        }
     }
     doc = json_pack(
         "{s:I, s:I, s:s, s:s, s:s, s:b, s:o, s:o, s:s, s:o, s:o, s:o, s:b,"

@@ -45,6 +45,64 @@ pki_ku_name(enum pki_ku_bit bit)
     return ku_names[bit];
 }
 
+/* One element header at *q (before end): on success *q is at its
+ * contents, *n their length. Definite lengths only (DER). */
+static int
+der_header(const unsigned char **q, const unsigned char *end, long *n,
+           int *tag, int *cls)
+{
+    int r;
+
+    if (*q >= end)
+        return 0;
+    r = ASN1_get_object(q, n, tag, cls, (long)(end - *q));
+    return !(r & 0x80) && r != 0x21 && *n <= end - *q;
+}
+
+enum cw_err
+pki_cert_subject_get(const uint8_t *p, size_t len, X509_NAME **out)
+{
+    const unsigned char *q = p;
+    const unsigned char *end = p + len;
+    const unsigned char *name;
+    X509_NAME           *subject;
+    long                 n;
+    int                  tag;
+    int                  cls;
+
+    if (len == 0 || len > LIM_CERT_DER)
+        return CW_E_BADCERT;
+    ERR_clear_error();
+    /* Certificate and TBSCertificate (RFC 5280 4.1): two SEQUENCEs. */
+    for (int i = 0; i < 2; i++) {
+        if (!der_header(&q, end, &n, &tag, &cls) || tag != V_ASN1_SEQUENCE ||
+            cls != V_ASN1_UNIVERSAL)
+            goto bad;
+        end = q + n;
+    }
+    /* [0] version (optional), serialNumber, signature, issuer, validity. */
+    for (int i = 0; i < 5; i++) {
+        const unsigned char *at = q;
+
+        if (!der_header(&q, end, &n, &tag, &cls))
+            goto bad;
+        if (i == 0 && !(cls == V_ASN1_CONTEXT_SPECIFIC && tag == 0)) {
+            q = at;             /* no version: v1 */
+            continue;
+        }
+        q += n;
+    }
+    name = q;
+    subject = d2i_X509_NAME(NULL, &name, (long)(end - q));
+    if (subject == NULL)
+        goto bad;
+    *out = subject;
+    return CW_OK;
+bad:
+    pki_ssl_refused("certificate subject");
+    return CW_E_BADCERT;
+}
+
 enum cw_err
 pki_cert_parse_der(const uint8_t *p, size_t len, X509 **out)
 {

@@ -299,3 +299,25 @@ def test_q_counts_no_pending_row(admin, big, cw):
         assert meta["total"] == 255 and meta["total_exact"] is True, meta
     finally:
         cw.sql(f"DELETE FROM certificates WHERE ca_id = {ca} AND status = 'pending'")
+
+
+def test_list_rows_carry_the_subject(admin):
+    """A list row's subject is read from the stored certificate without
+    parsing all of it: it equals what GET of the certificate shows, for a
+    subject of several attributes and for a subject-less (SAN only) one."""
+    ca = pk.create_ca(admin)
+    tag = secrets.token_hex(4)
+    subj = {"CN": f"subj-{tag}.example.com", "O": "Ex Ltd", "OU": "Ops", "C": "DE",
+            "L": "Köln"}
+    full = pk.issue(admin, ca["id"], subject=subj, cn=None,
+                    sans=[{"type": "dns", "value": f"subj-{tag}.example.com"}])
+    bare = pk.issue(admin, ca["id"], cn=None, template="server",
+                    sans=[{"type": "dns", "value": f"bare-{tag}.example.com"}])
+    data, meta = _get(admin, ca=ca["id"], per_page=10)
+    rows = {d["id"]: d for d in data}
+    assert set(rows) == {full["id"], bare["id"]}, data
+    for want in (full, bare):
+        got = idn.data(admin.get(f"{CERTS}/{want['id']}"))
+        assert rows[want["id"]]["subject"] == got["subject"], (rows[want["id"]], got)
+    assert rows[full["id"]]["subject"]["L"] == "Köln"
+    assert rows[full["id"]]["subject"]["OU"] == "Ops"

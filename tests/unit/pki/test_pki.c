@@ -2230,6 +2230,65 @@ static const struct {
     { __LINE__, CM_OVERSIZE_PEM, CW_E_TOOLARGE },
 };
 
+/* The subject read alone from the DER equals the parsed certificate's;
+ * a v1 certificate (no version field) too; cut or garbage DER fails. */
+START_TEST(test_cert_subject_get)
+{
+    X509          *root = make_root(keys[PKI_KEY_EC_P256], "certward Subject",
+                                    -1, NULL, 0, NULL, 0);
+    X509          *leaf = make_leaf(keys[PKI_KEY_RSA2048], root,
+                                    keys[PKI_KEY_EC_P256],
+                                    "{\"CN\": \"s.example.com\", \"O\": \"Ex\"}",
+                                    "[{\"type\": \"dns\", \"value\": "
+                                    "\"s.example.com\"}]", 30);
+    X509          *v1 = X509_new();
+    X509          *certs[3];
+    X509_NAME     *name = NULL;
+    struct buf     der;
+
+    /* v1: version absent from the encoding */
+    ck_assert_int_eq(X509_set_version(v1, X509_VERSION_1), 1);
+    ck_assert_int_eq(ASN1_INTEGER_set(X509_get_serialNumber(v1), 7), 1);
+    ck_assert_int_eq(X509_set_issuer_name(v1, X509_get_subject_name(root)), 1);
+    ck_assert_int_eq(X509_set_subject_name(v1, X509_get_subject_name(leaf)),
+                     1);
+    ck_assert_ptr_nonnull(X509_gmtime_adj(X509_getm_notBefore(v1), 0));
+    ck_assert_ptr_nonnull(X509_gmtime_adj(X509_getm_notAfter(v1), 3600));
+    ck_assert_int_eq(X509_set_pubkey(v1, keys[PKI_KEY_EC_P256]), 1);
+    ck_assert_int_ne(X509_sign(v1, keys[PKI_KEY_EC_P256], EVP_sha256()), 0);
+    certs[0] = root;
+    certs[1] = leaf;
+    certs[2] = v1;
+    buf_init(&der, LIM_CERT_DER);
+    for (int i = 0; i < 3; i++) {
+        buf_reset(&der);
+        ck_assert_int_eq(pki_cert_to_der(certs[i], &der), CW_OK);
+        ck_assert_int_eq(pki_cert_subject_get(der.p, der.len, &name), CW_OK);
+        ck_assert_int_eq(X509_NAME_cmp(name, X509_get_subject_name(certs[i])),
+                         0);
+        X509_NAME_free(name);
+        name = NULL;
+        /* cut inside the subject or before it */
+        for (size_t cut = 1; cut < 60; cut++) {
+            ck_assert_int_eq(pki_cert_subject_get(der.p, cut, &name),
+                             CW_E_BADCERT);
+            ck_assert_ptr_null(name);
+        }
+    }
+    ck_assert_int_eq(pki_cert_subject_get((const uint8_t *)"\x30\x80\x30",
+                                          3, &name),
+                     CW_E_BADCERT);
+    ck_assert_int_eq(pki_cert_subject_get((const uint8_t *)"garbage", 7,
+                                          &name),
+                     CW_E_BADCERT);
+    ck_assert_ptr_null(name);
+    buf_cleanup(&der);
+    X509_free(v1);
+    X509_free(leaf);
+    X509_free(root);
+}
+END_TEST
+
 START_TEST(test_cert_parse)
 {
     const __typeof__(cert_parse_cases[0]) *c = &cert_parse_cases[_i];
@@ -2625,6 +2684,7 @@ pki_suite(void)
     LOOP(tc, test_name_constraints, nc_cases);
     tcase_add_test(tc, test_serial);
     tcase_add_test(tc, test_time);
+    tcase_add_test(tc, test_cert_subject_get);
     LOOP(tc, test_cert_parse, cert_parse_cases);
     tcase_add_test(tc, test_cert_chain_parse);
     suite_add_tcase(s, tc);
