@@ -5,7 +5,12 @@
 #include "http/http.h"
 #include "protocols/protocols.h"
 
+/* The public PKI protocols first: relying parties call them far more often
+ * than anything else, and the router tries the tables in this order (no
+ * pattern of one table matches a path of another). */
 const struct http_route_table *const http_tables[] = {
+    &proto_ocsp_table,
+    &proto_crl_table,
     &api_health_table,
     &api_auth_table,
     &api_account_table,
@@ -21,7 +26,5 @@ const struct http_route_table *const http_tables[] = {
     &api_tools_table,
     &api_dashboard_table,
     &api_crls_table,
-    &proto_ocsp_table,
-    &proto_crl_table,
     NULL,
 };
