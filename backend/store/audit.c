@@ -1,7 +1,8 @@
 /*
  * audit.c: hash-chained audit rows in STORE_AUDIT_CHAINS independent
  * chains. Each chain has a head row (audit_head, id = chain) that an
- * append reads FOR UPDATE and rewrites, so the appends of one chain are
+ * append reads FOR UPDATE and that its INSERT rewrites (trigger
+ * audit_head_advance, schema 0010), so the appends of one chain are
  * serialized on one server and conflict (then retry through store_tx)
  * across Galera nodes: no chain ever forks. An append takes the head of
  * a chain no other transaction holds (SKIP LOCKED), so concurrent
@@ -32,8 +33,6 @@ static const char sql_head_any[] =
     "ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED";
 static const char sql_head_wait[] =
     "SELECT id, last_seq, last_hash FROM audit_head WHERE id = ? FOR UPDATE";
-static const char sql_head_set[] =
-    "UPDATE audit_head SET last_seq = ?, last_hash = ? WHERE id = ?";
 static const char sql_insert[] =
     "INSERT INTO audit_log (chain, seq, at, user_id, username, action, "
     "resource_type, resource_id, outcome, client_addr, request_id, detail, "
@@ -201,13 +200,9 @@ store_audit_append(struct store *db, const struct store_audit_event *in)
     p[11] = SP_STR(ev.detail);
     p[12] = SP_STR(prev);
     p[13] = SP_STR(hash);
+    /* The head moves to this entry in the same statement (trigger
+     * audit_head_advance, schema 0010). */
     err = store_exec(db, sql_insert, p, 14, NULL, NULL);
-    if (err != CW_OK)
-        goto out;
-    p[0] = SP_U64(seq);
-    p[1] = SP_STR(hash);
-    p[2] = SP_U64(chain);
-    err = store_exec(db, sql_head_set, p, 3, NULL, NULL);
 out:
     arena_reset(&a);
     return err;
