@@ -15,9 +15,9 @@
 #include <limits.h>
 #include <linux/futex.h>
 #include <pthread.h>
-#include <string.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
