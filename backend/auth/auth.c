@@ -307,6 +307,9 @@ cred_current(struct http_req *req, struct cred_ent *e, time_t now,
     err = auth_epoch_get(req->db, req->arena, &gen);
     if (err != CW_OK)
         return err;
+    /* Other copies kept under the epoch (the issuing CAs, ca.c) find it
+     * by the request id. */
+    auth_epoch_note(req->request_id, gen);
     if (!e->row_ok || e->gen != gen || e->row_exp <= (int64_t)now) {
         cred_row_clear(e);
         err = load(req, e, now, &stale);

@@ -17,6 +17,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
@@ -24,6 +25,7 @@
 #include <unistd.h>
 
 #include "auth/epoch.h"
+#include "cw_limits.h"
 #include "util/log.h"
 #include "util/mem.h"
 
@@ -182,4 +184,32 @@ auth_epoch_get(struct store *db, struct arena *a, uint64_t *gen)
         return (enum cw_err)(res & ~EPOCH_ERR);
     *gen = res;
     return CW_OK;
+}
+
+/* The epoch the request this thread serves read, by request id: request
+ * ids are random, so the note of an earlier request never matches. */
+static _Thread_local char     noted_req[LIM_REQUEST_ID + 1];
+static _Thread_local uint64_t noted_gen;
+
+void
+auth_epoch_note(const char *request_id, uint64_t gen)
+{
+    size_t n = request_id != NULL ? strlen(request_id) : 0;
+
+    if (n == 0 || n > LIM_REQUEST_ID) {
+        noted_req[0] = '\0';
+        return;
+    }
+    memcpy(noted_req, request_id, n + 1);
+    noted_gen = gen;
+}
+
+int
+auth_epoch_of_request(const char *request_id, uint64_t *gen)
+{
+    if (request_id == NULL || request_id[0] == '\0' ||
+        noted_req[0] == '\0' || strcmp(noted_req, request_id) != 0)
+        return 0;
+    *gen = noted_gen;
+    return 1;
 }

@@ -21,5 +21,14 @@ void auth_epoch_init(void);
  * next read when one had already started before they arrived).
  * a: the caller's request arena. CW_E_DB_DOWN etc. when the read fails. */
 enum cw_err auth_epoch_get(struct store *db, struct arena *a, uint64_t *gen);
+/* Note that the request named request_id (its random id) read gen with
+ * auth_epoch_get() while it was being served by this thread. */
+void auth_epoch_note(const char *request_id, uint64_t gen);
+/* 1 and *gen when the request named request_id, served by this thread,
+ * has read the epoch (auth_epoch_note); 0 otherwise (no id, another
+ * request, cron, a request that was not authenticated): then the caller
+ * must read from the database. Code that does not hold the request finds
+ * its epoch this way (through the request id of its audit event). */
+int auth_epoch_of_request(const char *request_id, uint64_t *gen);
 
 #endif

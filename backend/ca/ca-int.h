@@ -31,14 +31,17 @@ enum cw_err ca_row_load(struct store *db, const struct cw_config *cfg,
 enum cw_err ca_chain_load(struct store *db, const struct cw_config *cfg,
                           struct arena *a, uint64_t id,
                           STACK_OF(X509) **out);
-/* For issuing with CA id: its row and chain (issuer first, as
- * ca_chain_load), one lookup per level, after the checks of ca_can_sign()
- * and ca_chain_usable() (why filled). */
 /* The certificate der parses to, from this thread's cache of recently
  * parsed certificates (keyed by the whole DER): a new reference. */
 enum cw_err ca_cert_parsed(const uint8_t *der, size_t len, X509 **out);
+/* For issuing with CA id: its row and chain (issuer first, as
+ * ca_chain_load), one lookup per level, after the checks of ca_can_sign()
+ * and ca_chain_usable() (why filled). When the request named request_id
+ * (NULL: none) read the authentication epoch, a chain this thread read
+ * under the same epoch is reused without a statement. */
 enum cw_err ca_issuer_load(struct store *db, const struct cw_config *cfg,
-                           struct arena *a, uint64_t id, struct ca_row *out,
+                           struct arena *a, uint64_t id,
+                           const char *request_id, struct ca_row *out,
                            STACK_OF(X509) **chain, struct ca_why *why);
 /* Record a CA certificate (imported or installed) as a certificate of its
  * certward parent (inside the caller's transaction). */

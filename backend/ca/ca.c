@@ -15,8 +15,10 @@
 #include <strings.h>
 #include <time.h>
 
+#include <openssl/crypto.h>
 #include <openssl/x509v3.h>
 
+#include "auth/epoch.h"
 #include "ca/ca-int.h"
 #include "cw_limits.h"
 #include "pki/build.h"
@@ -301,10 +303,194 @@ static const char sql_issuer_level[] =
     " AND x.fp_sha256 = cas.fp_sha256 AND x.status = 'revoked') "
     "FROM cas WHERE id = ?";
 
-enum cw_err
-ca_issuer_load(struct store *db, const struct cw_config *cfg,
-               struct arena *a, uint64_t id, struct ca_row *out,
-               STACK_OF(X509) **chain_out, struct ca_why *why)
+/*
+ * Issuing chains this thread loaded, for the requests that read the
+ * authentication epoch (auth/epoch.h): found by the issuing CA's id and
+ * reused only by a request whose epoch equals the one under which the
+ * chain was read. Every change that can alter what ca_issuer_load()
+ * returns or refuses advances the epoch (migration 0009: the cas columns
+ * read here, a CA deleted, the revocation of a CA's certificate on its
+ * parent), by any node or by hand in SQL. Only chains that passed every
+ * check are kept; a refusal is read again each time. The fields of the
+ * issuing CA's row are copied into the slot (the wrapped key as stored,
+ * cleansed when dropped) and back into the caller's arena on use; the
+ * certificates are references to this thread's parsed X509s, so they are
+ * never shared between threads. Least recently used makes room; the
+ * slots are emptied when the thread ends.
+ */
+#define CA_ISSUER_CACHE 8
+
+struct issuer_slot {
+    uint64_t        id;        /* the issuing CA; 0: empty               */
+    uint64_t        gen;       /* the epoch it was read under            */
+    uint64_t        used;
+    struct ca_row   row;       /* strings and key point into block       */
+    uint8_t        *block;     /* malloc'd: the row's strings and key    */
+    size_t          block_len;
+    STACK_OF(X509) *chain;     /* issuer first, one reference each       */
+};
+
+static _Thread_local struct issuer_slot issuer_cache[CA_ISSUER_CACHE];
+static _Thread_local uint64_t           issuer_cache_clock;
+static pthread_key_t                    issuer_cache_key;
+static pthread_once_t                   issuer_cache_once = PTHREAD_ONCE_INIT;
+
+static void
+issuer_slot_clear(struct issuer_slot *s)
+{
+    if (s->block != NULL)
+        OPENSSL_cleanse(s->block, s->block_len);
+    free(s->block);
+    sk_X509_pop_free(s->chain, X509_free);
+    memset(s, 0, sizeof(*s));
+}
+
+/* At thread exit (a key destructor). */
+static void
+issuer_cache_clear(void *unused)
+{
+    (void)unused;
+    for (int i = 0; i < CA_ISSUER_CACHE; i++)
+        issuer_slot_clear(&issuer_cache[i]);
+}
+
+static void
+issuer_cache_key_init(void)
+{
+    if (pthread_key_create(&issuer_cache_key, issuer_cache_clear) != 0)
+        abort();
+}
+
+static struct issuer_slot *
+issuer_cache_find(uint64_t id)
+{
+    for (int i = 0; i < CA_ISSUER_CACHE; i++)
+        if (issuer_cache[i].id == id)
+            return &issuer_cache[i];
+    return NULL;
+}
+
+/* Copy src into the block at *p (NUL included); the copy. */
+static const char *
+block_str(uint8_t **p, const char *src)
+{
+    size_t      n = strlen(src) + 1;
+    const char *out = (const char *)*p;
+
+    memcpy(*p, src, n);
+    *p += n;
+    return out;
+}
+
+/* Keep row (the issuing CA) and chain, read under gen. */
+static void
+issuer_cache_put(uint64_t gen, const struct ca_row *row,
+                 STACK_OF(X509) *chain)
+{
+    struct issuer_slot *s = issuer_cache_find(row->id);
+    const char *const   strs[] = { row->name, row->slug, row->type,
+                                   row->status, row->key_state,
+                                   row->crl_url, row->ocsp_url,
+                                   row->ca_issuers_url };
+    size_t              len = row->key_len;
+    uint8_t            *p;
+
+    if (issuer_cache_clock++ == 0) {
+        /* First use in this thread: arrange the cleanup. */
+        pthread_once(&issuer_cache_once, issuer_cache_key_init);
+        pthread_setspecific(issuer_cache_key, issuer_cache);
+    }
+    if (s == NULL) {
+        s = &issuer_cache[0];
+        for (int i = 1; i < CA_ISSUER_CACHE; i++)
+            if (issuer_cache[i].used < s->used)
+                s = &issuer_cache[i];
+    }
+    issuer_slot_clear(s);
+    for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
+        len += strlen(strs[i]) + 1;
+    s->block = p = cw_xmalloc(len);
+    s->block_len = len;
+    s->row = *row;
+    if (row->key != NULL) {
+        memcpy(p, row->key, row->key_len);
+        s->row.key = p;
+        p += row->key_len;
+    }
+    s->row.name = block_str(&p, row->name);
+    s->row.slug = block_str(&p, row->slug);
+    s->row.type = block_str(&p, row->type);
+    s->row.status = block_str(&p, row->status);
+    s->row.key_state = block_str(&p, row->key_state);
+    s->row.crl_url = block_str(&p, row->crl_url);
+    s->row.ocsp_url = block_str(&p, row->ocsp_url);
+    s->row.ca_issuers_url = block_str(&p, row->ca_issuers_url);
+    s->chain = sk_X509_new_reserve(NULL, sk_X509_num(chain));
+    if (s->chain == NULL)
+        abort();
+    for (int i = 0; i < sk_X509_num(chain); i++) {
+        X509 *x = sk_X509_value(chain, i);
+
+        X509_up_ref(x);
+        sk_X509_push(s->chain, x);
+    }
+    s->row.cert = sk_X509_value(s->chain, 0);
+    s->id = row->id;
+    s->gen = gen;
+    s->used = issuer_cache_clock;
+}
+
+/* The kept chain of id read under gen into out and *chain_out (copies in
+ * a, references deferred to a); 0 when there is none. */
+static int
+issuer_cache_get(uint64_t id, uint64_t gen, struct arena *a,
+                 struct ca_row *out, STACK_OF(X509) **chain_out)
+{
+    struct issuer_slot *s = issuer_cache_find(id);
+    STACK_OF(X509)     *chain;
+    uint8_t            *key = NULL;
+
+    if (s == NULL)
+        return 0;
+    if (s->gen != gen) {
+        issuer_slot_clear(s);
+        return 0;
+    }
+    s->used = ++issuer_cache_clock;
+    chain = sk_X509_new_reserve(NULL, sk_X509_num(s->chain));
+    if (chain == NULL)
+        abort();
+    arena_defer(a, chain_free_fn, chain);
+    for (int i = 0; i < sk_X509_num(s->chain); i++) {
+        X509 *x = sk_X509_value(s->chain, i);
+
+        X509_up_ref(x);
+        sk_X509_push(chain, x);
+    }
+    if (s->row.key != NULL) {
+        key = arena_alloc(a, s->row.key_len);
+        memcpy(key, s->row.key, s->row.key_len);
+    }
+    *out = s->row;
+    out->key = key;
+    out->name = arena_strdup(a, s->row.name);
+    out->slug = arena_strdup(a, s->row.slug);
+    out->type = arena_strdup(a, s->row.type);
+    out->status = arena_strdup(a, s->row.status);
+    out->key_state = arena_strdup(a, s->row.key_state);
+    out->crl_url = arena_strdup(a, s->row.crl_url);
+    out->ocsp_url = arena_strdup(a, s->row.ocsp_url);
+    out->ca_issuers_url = arena_strdup(a, s->row.ca_issuers_url);
+    out->cert = sk_X509_value(chain, 0);   /* the chain's reference */
+    *chain_out = chain;
+    return 1;
+}
+
+/* The chain of id from the database, with the checks (see ca-int.h). */
+static enum cw_err
+issuer_read(struct store *db, const struct cw_config *cfg, struct arena *a,
+            uint64_t id, struct ca_row *out, STACK_OF(X509) **chain_out,
+            struct ca_why *why)
 {
     STACK_OF(X509)    *chain = NULL;
     struct store_rows  rows;
@@ -355,6 +541,24 @@ ca_issuer_load(struct store *db, const struct cw_config *cfg,
     }
     *chain_out = chain;
     return CW_OK;
+}
+
+enum cw_err
+ca_issuer_load(struct store *db, const struct cw_config *cfg,
+               struct arena *a, uint64_t id, const char *request_id,
+               struct ca_row *out, STACK_OF(X509) **chain_out,
+               struct ca_why *why)
+{
+    uint64_t    gen = 0;
+    int         have_gen = auth_epoch_of_request(request_id, &gen);
+    enum cw_err err;
+
+    if (have_gen && issuer_cache_get(id, gen, a, out, chain_out))
+        return CW_OK;
+    err = issuer_read(db, cfg, a, id, out, chain_out, why);
+    if (err == CW_OK && have_gen)
+        issuer_cache_put(gen, out, *chain_out);
+    return err;
 }
 
 enum cw_err

@@ -698,9 +698,12 @@ ca_issue(struct store *db, const struct cw_config *cfg,
         err = CW_E_BADREQ;
         goto out;
     }
-    /* The CA, its checks and its chain: one statement, and the parsed
-     * certificates from this thread's cache. */
-    err = ca_issuer_load(db, cfg, &a, in->ca_id, &ca, &chain, why);
+    /* The CA, its checks and its chain: one statement per level, and the
+     * parsed certificates from this thread's cache; none when this
+     * thread read the chain under the request's authentication epoch. */
+    err = ca_issuer_load(db, cfg, &a, in->ca_id,
+                         ev != NULL ? ev->request_id : NULL, &ca, &chain,
+                         why);
     if (err == CW_E_NOTFOUND && ca.id == 0) {
         ca_why_set(why, "ca_id", "no such CA");
         goto out;
