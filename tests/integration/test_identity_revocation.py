@@ -27,24 +27,8 @@ ME = API + "/auth/me"
 def two_nodes(make_stack):
     """Node A (a private stack) and node B: a second `certward serve` with
     the same database and secrets, behind its own nginx."""
-    a = make_stack(loopback_unlimited=True)
-    cw_b = stack.Certward(a.cw.mariadb, database=a.cw.database, settings={
-        "security": {"jwt_secret_file": a.cw.jwt_secret_file,
-                     "master_key_file": a.cw.master_key_file}}, name="certward-b")
-    web_b = None
-    try:
-        cw_b.start()
-        web_b = stack.WEB_SERVERS["nginx"](cw_b.socket, stack.make_docroot()).start()
-        name = idn.unique("epadmin")
-        pw = idn.strong_password()
-        res, _ = idn.cli_user(a.cw, name, "admin", pw)
-        assert res.returncode == 0, res
-        admin = idn.login_retrying(a.url, name, pw)
-        yield a, web_b.url, admin
-    finally:
-        if web_b is not None:
-            web_b.stop()
-        cw_b.stop()
+    with idn.second_node(make_stack, "epadmin") as nodes:
+        yield nodes
 
 
 def _me_all_workers(url, token, n=12):

@@ -16,7 +16,6 @@ from cryptography import x509
 import expect
 import identity as idn
 import pki_helpers as pk
-import stack
 from identity import API
 
 CERTS = API + "/certificates"
@@ -31,25 +30,9 @@ ROUNDS = 12
 def two_nodes(make_stack):
     """Node A (a private stack) and node B on the same database; an admin
     session on A and one admin API key, usable on both nodes."""
-    a = make_stack(loopback_unlimited=True)
-    cw_b = stack.Certward(a.cw.mariadb, database=a.cw.database, settings={
-        "security": {"jwt_secret_file": a.cw.jwt_secret_file,
-                     "master_key_file": a.cw.master_key_file}}, name="certward-b")
-    web_b = None
-    try:
-        cw_b.start()
-        web_b = stack.WEB_SERVERS["nginx"](cw_b.socket, stack.make_docroot()).start()
-        name = idn.unique("caepoch")
-        pw = idn.strong_password()
-        res, _ = idn.cli_user(a.cw, name, "admin", pw)
-        assert res.returncode == 0, res
-        admin = idn.login_retrying(a.url, name, pw)
+    with idn.second_node(make_stack, "caepoch") as (a, url_b, admin):
         key = idn.data(admin.post(KEYS, json={"name": idn.unique("cakey")}), 201)
-        yield a, web_b.url, admin, key["token"]
-    finally:
-        if web_b is not None:
-            web_b.stop()
-        cw_b.stop()
+        yield a, url_b, admin, key["token"]
 
 
 def _epoch(cw):

@@ -7,6 +7,7 @@ Nothing here depends on pytest. Every request has a timeout.
 """
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import json
@@ -437,3 +438,27 @@ def served_by(cw, request_ids):
 
 def sha256_hex(text):
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+@contextlib.contextmanager
+def second_node(make_stack, user_prefix):
+    """Node A (a private stack from make_stack) and node B: a second
+    `certward serve` on the same database with the same secrets, behind its
+    own nginx. Yields (a, url of B, an admin session logged in on A)."""
+    a = make_stack(loopback_unlimited=True)
+    cw_b = stack.Certward(a.cw.mariadb, database=a.cw.database, settings={
+        "security": {"jwt_secret_file": a.cw.jwt_secret_file,
+                     "master_key_file": a.cw.master_key_file}}, name="certward-b")
+    web_b = None
+    try:
+        cw_b.start()
+        web_b = stack.WEB_SERVERS["nginx"](cw_b.socket, stack.make_docroot()).start()
+        name = unique(user_prefix)
+        pw = strong_password()
+        res, _ = cli_user(a.cw, name, "admin", pw)
+        assert res.returncode == 0, res
+        yield a, web_b.url, login_retrying(a.url, name, pw)
+    finally:
+        if web_b is not None:
+            web_b.stop()
+        cw_b.stop()
