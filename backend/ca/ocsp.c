@@ -487,7 +487,9 @@ ca_ocsp_answer(struct store *db, const struct cw_config *cfg,
     enum cw_err         err;
 
     *max_age = 0;
-    memset(&req, 0, sizeof(req));
+    req.req = NULL;             /* the rest is written by the parser */
+    req.nids = 0;
+    req.has_nonce = 0;
     arena_init(&a);
     /* The common request (one CertID, no nonce) is read by hand and
      * answered from what is stored, without OpenSSL's decoders. */

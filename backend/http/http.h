@@ -82,11 +82,16 @@ struct http_io {
     void *ctx;
 };
 
-/* Per-thread environment handed to every request. */
+/* Per-thread environment handed to every request. The two buffers are
+ * the request and response bodies, kept between requests (wiped) so that
+ * an ordinary request allocates nothing for them; http_env_cleanup()
+ * releases them. */
 struct http_env {
     const struct cw_config *cfg;
     struct store           *db;
     struct arena            arena;
+    struct buf              keep_in;
+    struct buf              keep_out;
 };
 
 struct http_identity {
@@ -151,6 +156,10 @@ struct http_resp {
 
 /* Serve one request end to end; returns after the response is written. */
 void http_handle(struct http_env *env, const struct http_io *io);
+void http_env_init(struct http_env *env, const struct cw_config *cfg,
+                   struct store *db);
+/* Frees the kept bodies and the arena; not the database handle. */
+void http_env_cleanup(struct http_env *env);
 /* All route tables, NULL-terminated (routes.c). */
 extern const struct http_route_table *const http_tables[];
 /* Match a path against a pattern, capturing {params} into req. */

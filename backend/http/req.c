@@ -128,6 +128,11 @@ pct_decode(struct arena *a, const char *s, size_t n, int plus)
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
 
+        /* Most octets are printable and plain: one test for them. */
+        if (c > 0x2b && c != 0x7f) {
+            out[o++] = (char)c;
+            continue;
+        }
         if (c == '%') {
             int hi;
             int lo;

@@ -152,18 +152,72 @@ http_problem_render(struct http_req *req, struct http_resp *resp,
 void
 http_fmt_date(time_t t, char *out, size_t n)
 {
-    /* The same second is formatted again and again (Date-like headers on
-     * every OCSP and CRL answer): keep the last one per thread. */
+    static const char days[] = "ThuFriSatSunMonTueWed";     /* 1970-01-01 */
+    static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+    /* The same second is formatted again and again (the dates of OCSP
+     * answers signed together, CRL headers): keep the last one per
+     * thread. */
     static _Thread_local time_t last = (time_t)-1;
-    static _Thread_local char   text[40];
-    struct tm                   tm;
+    static _Thread_local char   text[32];
+    int64_t                     z;
+    int64_t                     era;
+    int64_t                     doe;
+    int64_t                     yoe;
+    int64_t                     doy;
+    int64_t                     mp;
+    int64_t                     y;
+    int64_t                     sec;
+    int                         d;
+    int                         m;
+    size_t                      k;
 
+    if (n == 0)
+        return;
+    /* RFC 9110 5.6.7 IMF-fixdate, for years 1970..9999 (certificates end
+     * by 9999-12-31, RFC 5280 4.1.2.5); days from the civil calendar by
+     * the usual era arithmetic, without gmtime()'s time zone lock. */
+    if (t < 0 || t > (time_t)253402300799LL) {
+        out[0] = '\0';
+        return;
+    }
     if (t != last) {
-        gmtime_r(&t, &tm);
-        if (strftime(text, sizeof(text), "%a, %d %b %Y %H:%M:%S GMT",
-                     &tm) == 0)
-            text[0] = '\0';
+        z = (int64_t)t / 86400;
+        sec = (int64_t)t % 86400;
+        memcpy(text, days + (z % 7) * 3, 3);
+        z += 719468;
+        era = z / 146097;
+        doe = z - era * 146097;
+        yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+        y = yoe + era * 400;
+        doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        mp = (5 * doy + 2) / 153;
+        d = (int)(doy - (153 * mp + 2) / 5 + 1);
+        m = (int)(mp < 10 ? mp + 3 : mp - 9);
+        y += m <= 2;
+        text[3] = ',';
+        text[4] = ' ';
+        text[5] = (char)('0' + d / 10);
+        text[6] = (char)('0' + d % 10);
+        text[7] = ' ';
+        memcpy(text + 8, months + (m - 1) * 3, 3);
+        text[11] = ' ';
+        text[12] = (char)('0' + y / 1000);
+        text[13] = (char)('0' + y / 100 % 10);
+        text[14] = (char)('0' + y / 10 % 10);
+        text[15] = (char)('0' + y % 10);
+        text[16] = ' ';
+        text[17] = (char)('0' + sec / 36000);
+        text[18] = (char)('0' + sec / 3600 % 10);
+        text[19] = ':';
+        text[20] = (char)('0' + sec % 3600 / 600);
+        text[21] = (char)('0' + sec % 3600 / 60 % 10);
+        text[22] = ':';
+        text[23] = (char)('0' + sec % 60 / 10);
+        text[24] = (char)('0' + sec % 10);
+        memcpy(text + 25, " GMT", 5);
         last = t;
     }
-    snprintf(out, n, "%s", text);
+    k = n - 1 < 29 ? n - 1 : 29;       /* 29: "Thu, 01 Jan 1970 00:00:00 GMT" */
+    memcpy(out, text, k);
+    out[k] = '\0';
 }

@@ -167,7 +167,7 @@ body_read(struct http_req *req, size_t cap)
     if (n > cap)
         return http_fail(req, CW_E_TOOLARGE, NULL,
                          "request body is larger than %zu bytes", cap);
-    buf_init(&req->body, cap);
+    req->body.max = cap;
     err = buf_reserve(&req->body, (size_t)n, &dst);
     if (err != CW_OK)
         return err;
@@ -238,54 +238,125 @@ u64_text(uint64_t v, char num[21])
     return p;
 }
 
+/* The response head goes out through a stack buffer, flushed when full:
+ * no allocation, and one write for an ordinary head. */
+struct head_out {
+    const struct http_io *io;
+    size_t                n;
+    int                   failed;
+    char                  b[2048];
+};
+
+static void
+head_put(struct head_out *h, const char *s, size_t len)
+{
+    if (h->n + len > sizeof(h->b)) {
+        if (h->n > 0 && !h->failed &&
+            h->io->write(h->io->ctx, (const uint8_t *)h->b, h->n) != 0)
+            h->failed = 1;
+        h->n = 0;
+        if (len > sizeof(h->b)) {
+            if (!h->failed &&
+                h->io->write(h->io->ctx, (const uint8_t *)s, len) != 0)
+                h->failed = 1;
+            return;
+        }
+    }
+    memcpy(h->b + h->n, s, len);
+    h->n += len;
+}
+
+static void
+head_puts(struct head_out *h, const char *s)
+{
+    head_put(h, s, strlen(s));
+}
+
+#define HEAD_LIT(h, lit) head_put((h), lit, sizeof(lit) - 1)
+
 static void
 resp_write(struct http_req *req, struct http_resp *resp)
 {
-    char        num[21];
-    struct buf  head;
-    uint8_t    *room;
-    int         has_cc = 0;
-    size_t      blen = resp->body.len;
+    char            num[21];
+    struct head_out h;
+    int             has_cc = 0;
+    size_t          blen = resp->body.len;
 
-    buf_init(&head, 16384);
-    buf_reserve(&head, 1024, &room);   /* one allocation for most heads */
+    h.io = req->io;
+    h.n = 0;
+    h.failed = 0;
     for (size_t i = 0; i < resp->nheaders; i++)
         if (strcasecmp(resp->headers[i].name, "Cache-Control") == 0)
             has_cc = 1;
-    /* libfcgi's FCGX_FPrintF lacks %zu; the head is assembled here and
-     * written with one PutStr, from pieces (no printf: this runs for
-     * every answer, OCSP's included). "Status" carries a reason phrase
-     * for nginx. */
-    buf_puts(&head, "Status: ");
-    buf_puts(&head, u64_text((uint64_t)resp->status, num));
-    buf_puts(&head, " ");
-    buf_puts(&head, http_reason(resp->status));
-    buf_puts(&head, "\r\n");
+    /* libfcgi's FCGX_FPrintF lacks %zu; the head is assembled from
+     * pieces (no printf: this runs for every answer, OCSP's included).
+     * "Status" carries a reason phrase for nginx. */
+    HEAD_LIT(&h, "Status: ");
+    head_puts(&h, u64_text((uint64_t)resp->status, num));
+    HEAD_LIT(&h, " ");
+    head_puts(&h, http_reason(resp->status));
+    HEAD_LIT(&h, "\r\n");
     if (resp->status != 204 && resp->status != 304) {
-        buf_puts(&head, "Content-Type: ");
-        buf_puts(&head, resp->ctype ? resp->ctype
-                                    : "application/octet-stream");
-        buf_puts(&head, "\r\nContent-Length: ");
-        buf_puts(&head, u64_text((uint64_t)blen, num));
-        buf_puts(&head, "\r\n");
+        HEAD_LIT(&h, "Content-Type: ");
+        head_puts(&h, resp->ctype ? resp->ctype : "application/octet-stream");
+        HEAD_LIT(&h, "\r\nContent-Length: ");
+        head_puts(&h, u64_text((uint64_t)blen, num));
+        HEAD_LIT(&h, "\r\n");
     }
-    buf_puts(&head, "X-Request-Id: ");
-    buf_puts(&head, req->request_id);
-    buf_puts(&head, "\r\nX-Content-Type-Options: nosniff\r\n");
+    HEAD_LIT(&h, "X-Request-Id: ");
+    head_puts(&h, req->request_id);
+    HEAD_LIT(&h, "\r\nX-Content-Type-Options: nosniff\r\n");
     if (!has_cc)
-        buf_puts(&head, "Cache-Control: no-store\r\n");
+        HEAD_LIT(&h, "Cache-Control: no-store\r\n");
     for (size_t i = 0; i < resp->nheaders; i++) {
-        buf_puts(&head, resp->headers[i].name);
-        buf_puts(&head, ": ");
-        buf_puts(&head, resp->headers[i].value);
-        buf_puts(&head, "\r\n");
+        head_puts(&h, resp->headers[i].name);
+        HEAD_LIT(&h, ": ");
+        head_puts(&h, resp->headers[i].value);
+        HEAD_LIT(&h, "\r\n");
     }
-    buf_puts(&head, "\r\n");
-    if (req->io->write(req->io->ctx, head.p, head.len) == 0 &&
+    HEAD_LIT(&h, "\r\n");
+    if (!h.failed &&
+        req->io->write(req->io->ctx, (const uint8_t *)h.b, h.n) == 0 &&
         req->method != HTTP_M_HEAD && blen > 0 && resp->status != 204 &&
         resp->status != 304)
         req->io->write(req->io->ctx, resp->body.p, blen);
-    buf_cleanup(&head);
+}
+
+/* A body buffer back to the thread for its next request: wiped (request
+ * bodies carry passwords, response bodies keys and tokens), or freed when
+ * it grew past what an ordinary request needs. */
+#define HTTP_KEEP_MAX 4096
+
+static void
+body_keep(struct buf *b, struct buf *keep)
+{
+    if (b->cap > HTTP_KEEP_MAX) {
+        buf_cleanup(b);
+    } else if (b->p != NULL) {
+        sodium_memzero(b->p, b->cap);
+        b->len = 0;
+    }
+    *keep = *b;
+}
+
+void
+http_env_init(struct http_env *env, const struct cw_config *cfg,
+              struct store *db)
+{
+    memset(env, 0, sizeof(*env));
+    env->cfg = cfg;
+    env->db = db;
+    arena_init(&env->arena);
+    buf_init(&env->keep_in, 0);
+    buf_init(&env->keep_out, 0);
+}
+
+void
+http_env_cleanup(struct http_env *env)
+{
+    buf_cleanup_secret(&env->keep_in);
+    buf_cleanup_secret(&env->keep_out);
+    arena_reset(&env->arena);
 }
 
 static enum cw_err
@@ -401,10 +472,14 @@ http_handle(struct http_env *env, const struct http_io *io)
     req.query = "";
     req.client_addr = "";
     req.method_name = "?";
-    buf_init(&req.body, 0);
+    req.body = env->keep_in;        /* max 0 until body_read() */
+    req.body.len = 0;
+    req.body.max = 0;
     request_id_make(req.request_id);
     log_set_reqid(req.request_id);
     http_resp_init(&resp);
+    resp.body.p = env->keep_out.p;
+    resp.body.cap = env->keep_out.cap;
 
     err = dispatch(&req, &resp, &allow);
     if (err != CW_OK) {
@@ -451,8 +526,9 @@ http_handle(struct http_env *env, const struct http_io *io)
               (long)((t1.tv_sec - t0.tv_sec) * 1000000L +
                      (t1.tv_nsec - t0.tv_nsec) / 1000),
               req.client_addr);
-    http_resp_cleanup(&resp);
-    buf_cleanup(&req.body);
+    body_keep(&req.body, &env->keep_in);
+    body_keep(&resp.body, &env->keep_out);
+    resp.nheaders = 0;
     arena_recycle(&env->arena);
     log_set_reqid(NULL);
 }

@@ -93,9 +93,7 @@ thread_main(void *arg)
     int                   failures = 0;
 
     mysql_thread_init();
-    env.cfg = wt->cfg;
-    env.db = store_new(wt->cfg);
-    arena_init(&env.arena);
+    http_env_init(&env, wt->cfg, store_new(wt->cfg));
     FCGX_InitRequest(&fr, wt->listen_fd, 0);
     while (!atomic_load(&worker_stopping)) {
         if (FCGX_Accept_r(&fr) < 0) {
@@ -117,7 +115,7 @@ thread_main(void *arg)
     signer_thread_cleanup();
     auth_thread_cleanup();
     ca_ocsp_thread_cleanup();
-    arena_reset(&env.arena);
+    http_env_cleanup(&env);
     store_free(env.db);
     mysql_thread_end();
     atomic_store(&wt->done, 1);

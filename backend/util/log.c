@@ -40,10 +40,12 @@ log_level_parse(const char *name, int *prio)
 void
 log_set_reqid(const char *id)
 {
-    if (id == NULL)
-        log_reqid[0] = '\0';
-    else
-        snprintf(log_reqid, sizeof(log_reqid), "%s", id);
+    size_t n = id == NULL ? 0 : strnlen(id, sizeof(log_reqid) - 1);
+
+    /* every request, twice: no printf */
+    if (n > 0)
+        memcpy(log_reqid, id, n);
+    log_reqid[n] = '\0';
 }
 
 void

@@ -19,10 +19,23 @@ enum cw_err sp_bool(const char *s, size_t len, int *out);
 enum cw_err sp_octal(const char *s, size_t len, unsigned max, unsigned *out);
 /* Lower-case hex of n bytes into out (2n+1 bytes). */
 void sp_hex_encode(const uint8_t *p, size_t n, char *out);
-/* Value of one base64 character (RFC 4648 section 4 alphabet), or -1. */
-int sp_b64val(int c);
-/* Value of one hex digit, or -1. */
-int sp_hexval(int c);
+/* Value of one base64 character (RFC 4648 section 4 alphabet), or -1;
+ * of one hex digit, or -1. Table lookups, inline: they run per character
+ * of every OCSP GET and every escaped path. */
+extern const int8_t sp_b64_table[256];
+extern const int8_t sp_hex_table[256];
+
+static inline int
+sp_b64val(int c)
+{
+    return c >= 0 && c < 256 ? sp_b64_table[c] : -1;
+}
+
+static inline int
+sp_hexval(int c)
+{
+    return c >= 0 && c < 256 ? sp_hex_table[c] : -1;
+}
 /* Exactly 2n hex digits (either case) into n bytes. */
 enum cw_err sp_hex_decode(const char *s, size_t len, uint8_t *out, size_t n);
 /* n random bytes as 2n lower-case hex characters (out has 2n+1 bytes). */

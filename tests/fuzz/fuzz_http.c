@@ -83,9 +83,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         conf_defaults(cfg);
         free(cfg->db_socket);
         cfg->db_socket = strdup("/nonexistent/certward-fuzz.sock");
-        env.cfg = cfg;
-        env.db = store_new(cfg);
-        arena_init(&env.arena);
+        http_env_init(&env, cfg, store_new(cfg));
     }
     memset(&f, 0, sizeof(f));
     text = malloc(size + 1);

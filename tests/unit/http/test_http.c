@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <check.h>
 #include <jansson.h>
@@ -987,43 +988,65 @@ static struct cw_config *disp_cfg;
  * a failing assertion leaks nothing). */
 static struct buf disp_out;
 
-/* Run one request through http_handle with the given parameters. */
+/* A body buffer kept for the next request holds nothing of this one. */
 static void
-run_request(const char *const *params, const char *body, struct parsed *p,
-            struct buf **outp)
+body_buffer_wiped(const struct buf *b)
 {
-    struct buf *out = &disp_out;
+    ck_assert_uint_eq(b->len, 0);
+    ck_assert_uint_le(b->cap, 4096);
+    for (size_t i = 0; b->p != NULL && i < b->cap; i++)
+        ck_assert_msg(b->p[i] == 0, "kept body buffer not wiped at %zu", i);
+}
 
-    struct http_env env;
-    struct http_io  io;
-    struct fake_io  f;
+/* Run one request through http_handle in env. */
+static void
+run_request_in(struct http_env *env, const char *const *params,
+               const char *body, size_t body_len, struct parsed *p,
+               struct buf **outp)
+{
+    struct buf    *out = &disp_out;
+    struct http_io io;
+    struct fake_io f;
 
     memset(&f, 0, sizeof(f));
     f.params = params;
     f.body = body ? body : "";
-    f.body_len = strlen(f.body);
+    f.body_len = body ? body_len : 0;
     buf_cleanup(&disp_out);
     buf_init(&f.out, 1u << 20);
     io.param = fake_param;
     io.read = fake_read;
     io.write = fake_write;
     io.ctx = &f;
-    memset(&env, 0, sizeof(env));
-    env.cfg = disp_cfg;
-    env.db = NULL;
-    arena_init(&env.arena);
-    http_handle(&env, &io);
+    http_handle(env, &io);
     /* The request's memory is released before http_handle returns, but
-     * for one wiped chunk kept for the thread's next request. */
-    ck_assert_uint_eq(env.arena.used, 0);
-    ck_assert_ptr_null(env.arena.defers);
-    arena_reset(&env.arena);
-    ck_assert_ptr_null(env.arena.chunks);
+     * for one wiped chunk kept for the thread's next request, and the
+     * body buffers, kept wiped when small. */
+    ck_assert_uint_eq(env->arena.used, 0);
+    ck_assert_ptr_null(env->arena.defers);
+    body_buffer_wiped(&env->keep_in);
+    body_buffer_wiped(&env->keep_out);
     disp_out = f.out;
     if (outp != NULL)
         *outp = out;
     ck_assert_msg(parse_output(out, p) == 0, "unparsable response: %s",
                   out->p ? (const char *)out->p : "(none)");
+}
+
+/* Run one request through http_handle with the given parameters, in an
+ * environment of its own. */
+static void
+run_request(const char *const *params, const char *body, struct parsed *p,
+            struct buf **outp)
+{
+    struct http_env env;
+
+    http_env_init(&env, disp_cfg, NULL);
+    run_request_in(&env, params, body, body ? strlen(body) : 0, p, outp);
+    http_env_cleanup(&env);
+    ck_assert_ptr_null(env.arena.chunks);
+    ck_assert_ptr_null(env.keep_in.p);
+    ck_assert_ptr_null(env.keep_out.p);
 }
 
 #define ALLOW_NONE NULL
@@ -1302,6 +1325,97 @@ START_TEST(test_dispatch_request_ids)
 }
 END_TEST
 
+/* One thread's environment serves request after request: the kept body
+ * buffers carry nothing from one to the next (run_request_in checks they
+ * are wiped), a large body is not kept, and the OCSP GET form decodes into
+ * the kept request buffer. */
+START_TEST(test_dispatch_env_reuse)
+{
+    static const uint8_t malformed[] = { 0x30, 0x03, 0x0a, 0x01, 0x01 };
+    static const char *const get_bad[] = {
+        "REQUEST_METHOD", "GET", "REQUEST_URI", "/ocsp/MAMCAQA%3D", NULL };
+    char            cl_small[16];
+    char            cl_big[16];
+    const char     *post_small[] = {
+        "REQUEST_METHOD", "POST", "REQUEST_URI", "/ocsp",
+        "CONTENT_TYPE", "application/ocsp-request",
+        "CONTENT_LENGTH", cl_small, NULL };
+    const char     *post_big[] = {
+        "REQUEST_METHOD", "POST", "REQUEST_URI", "/ocsp",
+        "CONTENT_TYPE", "application/ocsp-request",
+        "CONTENT_LENGTH", cl_big, NULL };
+    static char     big[10000];
+    const char     *small = "not an OCSP request at all";
+    struct http_env env;
+    struct parsed   p;
+
+    memset(big, 'x', sizeof(big));
+    snprintf(cl_small, sizeof(cl_small), "%zu", strlen(small));
+    snprintf(cl_big, sizeof(cl_big), "%zu", sizeof(big));
+    http_env_init(&env, disp_cfg, NULL);
+    for (int round = 0; round < 3; round++) {
+        run_request_in(&env, post_small, small, strlen(small), &p, NULL);
+        ck_assert_int_eq(p.status, 200);
+        ck_assert_str_eq(hdr(&p, "Content-Type"), "application/ocsp-response");
+        ck_assert_uint_eq(p.body_len, sizeof(malformed));
+        ck_assert_mem_eq(p.body, malformed, sizeof(malformed));
+        ck_assert_ptr_nonnull(env.keep_in.p);       /* kept, wiped */
+
+        run_request_in(&env, post_big, big, sizeof(big), &p, NULL);
+        ck_assert_int_eq(p.status, 200);
+        ck_assert_mem_eq(p.body, malformed, sizeof(malformed));
+        ck_assert_ptr_null(env.keep_in.p);          /* too large to keep */
+
+        run_request_in(&env, get_bad, NULL, 0, &p, NULL);
+        ck_assert_int_eq(p.status, 200);
+        ck_assert_uint_eq(p.body_len, sizeof(malformed));
+        ck_assert_mem_eq(p.body, malformed, sizeof(malformed));
+        ck_assert_ptr_null(hdr(&p, "Expires"));
+    }
+    http_env_cleanup(&env);
+    ck_assert_ptr_null(env.keep_in.p);
+    ck_assert_ptr_null(env.keep_out.p);
+}
+END_TEST
+
+/* http_fmt_date() against strftime() over edges and a spread of times. */
+START_TEST(test_fmt_date)
+{
+    static const time_t edges[] = {
+        0, 59, 3599, 86399, 86400, 951782400 /* 2000-02-29 */,
+        951868800 /* 2000-03-01 */, 1709164800 /* 2024-02-29 */,
+        4107542400 /* 2100-03-01 */, 4102444799, 253402300799 /* 9999 */ };
+    char         got[40];
+    char         want[40];
+    struct tm    tm;
+    uint64_t     x = 88172645463325252ULL;
+
+    for (size_t i = 0; i < N_ELEMS(edges) + 20000; i++) {
+        time_t t;
+
+        if (i < N_ELEMS(edges)) {
+            t = edges[i];
+        } else {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            t = (time_t)(x % 253402300800ULL);
+        }
+        gmtime_r(&t, &tm);
+        strftime(want, sizeof(want), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+        http_fmt_date(t, got, sizeof(got));
+        ck_assert_msg(strcmp(got, want) == 0, "%lld: '%s' want '%s'",
+                      (long long)t, got, want);
+    }
+    http_fmt_date(0, got, 8);               /* truncated, terminated */
+    ck_assert_str_eq(got, "Thu, 01");
+    http_fmt_date(-1, got, sizeof(got));    /* out of range: empty */
+    ck_assert_str_eq(got, "");
+    http_fmt_date((time_t)253402300800LL, got, sizeof(got));
+    ck_assert_str_eq(got, "");
+}
+END_TEST
+
 /* ==== runner ============================================================ */
 
 #define LOOP(tc, t, arr) tcase_add_loop_test(tc, t, 0, (int)N_ELEMS(arr))
@@ -1346,6 +1460,7 @@ http_suite(void)
     tcase_add_test(tc, test_route_reachable);
     LOOP(tc, test_methods, method_cases);
     tcase_add_test(tc, test_reasons_cover_errors);
+    tcase_add_test(tc, test_fmt_date);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("client_addr");
@@ -1370,6 +1485,7 @@ http_suite(void)
     LOOP(tc, test_dispatch, disp_cases);
     tcase_add_test(tc, test_dispatch_options_all_routes);
     tcase_add_test(tc, test_dispatch_request_ids);
+    tcase_add_test(tc, test_dispatch_env_reuse);
     suite_add_tcase(s, tc);
     return s;
 }
