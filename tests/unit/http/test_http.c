@@ -911,6 +911,54 @@ START_TEST(test_problem_render_bad_utf8)
 }
 END_TEST
 
+/* Response headers: what could split the head is refused, the rest is
+ * kept as given. */
+START_TEST(test_resp_header_guard)
+{
+    static const struct {
+        const char *name;
+        const char *value;
+        int         ok;
+    } cases[] = {
+        { "X-Ok", "a value: with colon and spaces", 1 },
+        { "X-Empty", "", 1 },
+        { "X-Bad", "a\r\nSet-Cookie: x=1", 0 },
+        { "X-Bad", "a\nb", 0 },
+        { "X-Bad", "a\rb", 0 },
+        { "X-Bad: y", "v", 0 },
+        { "X Bad", "v", 0 },
+        { "X-Bad\n", "v", 0 },
+        { "X-Bad\r", "v", 0 },
+    };
+    struct arena     a;
+    struct http_req  req;
+    struct http_resp resp;
+
+    arena_init(&a);
+    memset(&req, 0, sizeof(req));
+    req.arena = &a;
+    http_resp_init(&resp);
+    for (size_t i = 0; i < N_ELEMS(cases); i++) {
+        size_t n = resp.nheaders;
+        enum cw_err err = http_resp_header(&req, &resp, cases[i].name,
+                                           cases[i].value);
+
+        ck_assert_msg((err == CW_OK) == cases[i].ok, "case %zu", i);
+        ck_assert_uint_eq(resp.nheaders, n + (cases[i].ok ? 1 : 0));
+        if (cases[i].ok) {
+            ck_assert_str_eq(resp.headers[n].name, cases[i].name);
+            ck_assert_str_eq(resp.headers[n].value, cases[i].value);
+        }
+    }
+    while (resp.nheaders < LIM_RESP_HEADERS)
+        ck_assert_int_eq(http_resp_header(&req, &resp, "X-Fill", "1"), CW_OK);
+    ck_assert_int_eq(http_resp_header(&req, &resp, "X-Over", "1"),
+                     CW_E_INTERNAL);
+    http_resp_cleanup(&resp);
+    arena_reset(&a);
+}
+END_TEST
+
 /* ==== dispatcher end to end ============================================= */
 
 struct parsed {
@@ -1476,6 +1524,7 @@ http_suite(void)
     tc = tcase_create("problem");
     tcase_add_loop_test(tc, test_problem_render_codes, 0, CW_E__MAX - 1);
     tcase_add_test(tc, test_problem_render_detail);
+    tcase_add_test(tc, test_resp_header_guard);
     LOOP(tc, test_problem_render_bad_utf8, bad_utf8_cases);
     suite_add_tcase(s, tc);
 
