@@ -167,6 +167,9 @@ certs_export_get(struct http_req *req, struct http_resp *resp)
                          &resp->body, &ctype);
     if (err == CW_E_NOTFOUND)
         return http_fail(req, err, NULL, "no such certificate");
+    if (err == CW_E_CONFLICT)
+        return http_fail(req, err, NULL,
+                         "the stored certificate cannot be read");
     if (err != CW_OK)
         return err;
     resp->status = 200;
@@ -206,7 +209,8 @@ certs_export_post(struct http_req *req, struct http_resp *resp)
         return http_fail(req, err, NULL, "no such certificate");
     if (err == CW_E_CONFLICT)
         return http_fail(req, err, NULL,
-                         "this certificate's key was not generated here");
+                         "this certificate's key was not generated here, "
+                         "or the stored certificate cannot be read");
     if (err != CW_OK)
         return err;
     resp->status = 200;
@@ -482,6 +486,10 @@ certs_bulk_export(struct http_req *req, struct http_resp *resp)
         if (err == CW_E_NOTFOUND)
             return http_fail(req, err, "ids", "no certificate %llu",
                              (unsigned long long)id);
+        if (err == CW_E_CONFLICT)
+            return http_fail(req, err, "ids",
+                             "certificate %llu: the stored certificate "
+                             "cannot be read", (unsigned long long)id);
         if (err != CW_OK)
             return err;
     }

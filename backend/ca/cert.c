@@ -1275,10 +1275,12 @@ cert_chain(struct store *db, const struct cw_config *cfg, struct arena *a,
         return err;
     if (rows.nrows != 1 || store_cell_isnull(&rows, 0, 1))
         return CW_E_NOTFOUND;
+    /* A row whose certificate cannot be read (written by hand in SQL, or
+     * damaged) is a state of the data, not a fault of this server: 409. */
     err = pki_cert_parse_der((const uint8_t *)rows.cells[1].p,
                              rows.cells[1].len, cert);
     if (err != CW_OK)
-        return CW_E_INTERNAL;
+        return CW_E_CONFLICT;
     arena_defer(a, x509_free_fn, *cert);
     if (key != NULL) {
         *key = store_cell_isnull(&rows, 0, 2)

@@ -716,6 +716,32 @@ def test_export_formats(admin, chain):
     expect.problem(admin.get(f"{CERTS}/987654321"), 404)
 
 
+def test_export_of_an_unreadable_stored_certificate(admin, chain, cw):
+    """A row whose DER cannot be read (damaged, or written by hand in SQL)
+    answers 409 with a reason on every export path, never 5xx; the row
+    still shows and lists."""
+    d = pk.issue(admin, chain["inter"]["id"], cn="damaged.example.com", validity_days=30)
+    other = pk.issue(admin, chain["inter"]["id"], cn="intact.example.com", validity_days=30)
+    for der in ("''", "UNHEX('3082')", "UNHEX('300300')"):
+        cw.sql(f"UPDATE certificates SET der = {der} WHERE id = {d['id']}")
+        for fmt in ("pem", "der", "chain", "p7b"):
+            doc = expect.problem(admin.get(f"{CERTS}/{d['id']}/export",
+                                           params={"format": fmt}), 409)
+            assert "cannot be read" in doc["detail"], doc
+        doc = expect.problem(admin.post(f"{CERTS}/{d['id']}/export",
+                                        json={"format": "p12", "password": P12_PASSWORD}), 409)
+        assert "cannot be read" in doc["detail"], doc
+        doc = expect.problem(admin.post(CERTS + "/bulk/export",
+                                        json={"ids": [other["id"], d["id"]]}), 409)
+        assert doc.get("field") == "ids" and str(d["id"]) in doc["detail"], doc
+        r = admin.get(f"{CERTS}/{d['id']}")
+        assert r.status_code == 200, idn.describe(r)
+        r = admin.get(CERTS, params={"q": "damaged.example.com"})
+        assert r.status_code == 200 and d["id"] in [x["id"] for x in idn.data(r)], idn.describe(r)
+    r = admin.get(f"{CERTS}/{other['id']}/export", params={"format": "pem"})
+    assert r.status_code == 200, idn.describe(r)
+
+
 P12_PASSWORD = "Exp0rt-pass-phrase"
 
 
