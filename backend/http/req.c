@@ -6,6 +6,7 @@
 
 #include <arpa/inet.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -119,6 +120,23 @@ http_req_path_u64(struct http_req *req, const char *name, uint64_t *out)
 
 /* Percent-decode (and '+' as space for queries) into the arena; NULL when
  * the input holds a bad escape or a control byte. */
+/* Eight octets at once (the OCSP GET path is ~160 of them): true when
+ * one is below 0x2c ('%', '+', a control octet...) or is 0x7f, the only
+ * ones that need more than a copy. Bytes of 0x80 and above are plain.
+ * The "has less" and "has zero" word tests are exact as booleans for
+ * n <= 128 (Sean Anderson, Bit Twiddling Hacks). */
+#define PCT_ONES  0x0101010101010101ULL
+#define PCT_HIGHS 0x8080808080808080ULL
+
+static int
+pct_special8(uint64_t x)
+{
+    uint64_t del = x ^ (PCT_ONES * 0x7f);
+
+    return ((x - PCT_ONES * 0x2c) & ~x & PCT_HIGHS) != 0 ||
+           ((del - PCT_ONES) & ~del & PCT_HIGHS) != 0;
+}
+
 static char *
 pct_decode(struct arena *a, const char *s, size_t n, int plus)
 {
@@ -126,7 +144,21 @@ pct_decode(struct arena *a, const char *s, size_t n, int plus)
     size_t o = 0;
 
     for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
+        unsigned char c;
+        uint64_t      w;
+
+        /* Runs of plain octets are copied eight at a time. */
+        while (i + 8 <= n) {
+            memcpy(&w, s + i, 8);
+            if (pct_special8(w))
+                break;
+            memcpy(out + o, &w, 8);
+            o += 8;
+            i += 8;
+        }
+        if (i >= n)
+            break;
+        c = (unsigned char)s[i];
 
         /* Most octets are printable and plain: one test for them. */
         if (c > 0x2b && c != 0x7f) {

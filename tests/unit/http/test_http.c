@@ -23,6 +23,7 @@
 #include "util/jsonx.h"
 #include "util/log.h"
 #include "util/mem.h"
+#include "util/sp.h"
 
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -959,6 +960,104 @@ START_TEST(test_resp_header_guard)
 }
 END_TEST
 
+/* The path decoder (eight octets at a time over plain runs) against a
+ * plain octet-by-octet reference, over random paths of plain octets,
+ * escapes (good and bad), '+', controls, DEL, high octets and dots. */
+char *http_path_decode(struct arena *a, const char *raw, size_t n);
+
+static int
+ref_path_decode(const char *s, size_t n, char *out)
+{
+    size_t o = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+
+        if (c == '%') {
+            int hi;
+            int lo;
+
+            if (i + 2 >= n)
+                return -1;
+            hi = sp_hexval(s[i + 1]);
+            lo = sp_hexval(s[i + 2]);
+            if (hi < 0 || lo < 0)
+                return -1;
+            c = (unsigned char)(hi << 4 | lo);
+            i += 2;
+        }
+        if (c < 0x20 || c == 0x7f)
+            return -1;
+        out[o++] = (char)c;
+    }
+    out[o] = '\0';
+    if (out[0] != '/')
+        return -1;
+    for (const char *p = out; *p != '\0';) {
+        const char *e = strchr(p + 1, '/');
+        size_t      l = e ? (size_t)(e - p - 1) : strlen(p + 1);
+
+        if ((l == 1 && p[1] == '.') || (l == 2 && p[1] == '.' && p[2] == '.'))
+            return -1;
+        if (e == NULL)
+            break;
+        p = e;
+    }
+    return 0;
+}
+
+START_TEST(test_path_decode_matches_reference)
+{
+    static const char *const pieces[] = {
+        "a", "Z", "0", "~", "-", "_", ",", "=", ":", "/", ".", "..", "+",
+        "%2B", "%2f", "%3D", "%41", "%7e", "%7F", "%1f", "%00", "%20", "%",
+        "%4", "%G1", "%zz", "\x7f", "\x01", "\t", " ", "\x80", "\xc3\xa9",
+        "MEIwQDA+MDwwOjAJBgUrDgMCGgUABBQ", "abcdefgh", "12345678" };
+    uint64_t x = 0x9E3779B97F4A7C15ULL;
+    struct arena a;
+
+    arena_init(&a);
+    for (int iter = 0; iter < 20000; iter++) {
+        char   in[512];
+        char   want[512];
+        size_t n = 0;
+        int    k;
+        char  *got;
+        int    ok;
+
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        k = (int)(x % 40);
+        if (x % 3 != 0)
+            in[n++] = '/';
+        for (int j = 0; j < k; j++) {
+            const char *p;
+
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            p = pieces[x % N_ELEMS(pieces)];
+            if (n + strlen(p) >= sizeof(in))
+                break;
+            memcpy(in + n, p, strlen(p));
+            n += strlen(p);
+        }
+        in[n] = '\0';
+        ok = ref_path_decode(in, n, want) == 0;
+        got = http_path_decode(&a, in, n);
+        if (!ok)
+            ck_assert_msg(got == NULL, "'%s' decoded to '%s'", in, got);
+        else
+            ck_assert_msg(got != NULL && strcmp(got, want) == 0,
+                          "'%s': got '%s' want '%s'", in, got ? got : "(null)",
+                          want);
+        arena_recycle(&a);
+    }
+    arena_reset(&a);
+}
+END_TEST
+
 /* ==== dispatcher end to end ============================================= */
 
 struct parsed {
@@ -1525,6 +1624,7 @@ http_suite(void)
     tcase_add_loop_test(tc, test_problem_render_codes, 0, CW_E__MAX - 1);
     tcase_add_test(tc, test_problem_render_detail);
     tcase_add_test(tc, test_resp_header_guard);
+    tcase_add_test(tc, test_path_decode_matches_reference);
     LOOP(tc, test_problem_render_bad_utf8, bad_utf8_cases);
     suite_add_tcase(s, tc);
 
