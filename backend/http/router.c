@@ -224,20 +224,6 @@ request_id_make(char *out)
     sodium_memzero(pool + left, LIM_REQUEST_ID / 2);
 }
 
-/* v in decimal, in num (21 bytes). */
-static const char *
-u64_text(uint64_t v, char num[21])
-{
-    char *p = num + 20;
-
-    *p = '\0';
-    do {
-        *--p = (char)('0' + v % 10);
-        v /= 10;
-    } while (v != 0);
-    return p;
-}
-
 /* The response head goes out through a stack buffer, flushed when full:
  * no allocation, and one write for an ordinary head. */
 struct head_out {
@@ -292,7 +278,7 @@ resp_write(struct http_req *req, struct http_resp *resp)
      * pieces (no printf: this runs for every answer, OCSP's included).
      * "Status" carries a reason phrase for nginx. */
     HEAD_LIT(&h, "Status: ");
-    head_puts(&h, u64_text((uint64_t)resp->status, num));
+    head_puts(&h, sp_u64_text((uint64_t)resp->status, num));
     HEAD_LIT(&h, " ");
     head_puts(&h, http_reason(resp->status));
     HEAD_LIT(&h, "\r\n");
@@ -300,7 +286,7 @@ resp_write(struct http_req *req, struct http_resp *resp)
         HEAD_LIT(&h, "Content-Type: ");
         head_puts(&h, resp->ctype ? resp->ctype : "application/octet-stream");
         HEAD_LIT(&h, "\r\nContent-Length: ");
-        head_puts(&h, u64_text((uint64_t)blen, num));
+        head_puts(&h, sp_u64_text((uint64_t)blen, num));
         HEAD_LIT(&h, "\r\n");
     }
     HEAD_LIT(&h, "X-Request-Id: ");

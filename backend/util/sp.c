@@ -73,6 +73,19 @@ sp_octal(const char *s, size_t len, unsigned max, unsigned *out)
     return CW_OK;
 }
 
+const char *
+sp_u64_text(uint64_t v, char num[21])
+{
+    char *p = num + 20;
+
+    *p = '\0';
+    do {
+        *--p = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    return p;
+}
+
 void
 sp_hex_encode(const uint8_t *p, size_t n, char *out)
 {

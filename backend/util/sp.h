@@ -17,6 +17,9 @@ enum cw_err sp_u64(const char *s, size_t len, uint64_t max, uint64_t *out);
 enum cw_err sp_bool(const char *s, size_t len, int *out);
 /* Octal number (file modes) <= max. */
 enum cw_err sp_octal(const char *s, size_t len, unsigned max, unsigned *out);
+/* v in decimal, written at the end of num; returns where it starts (no
+ * printf: response heads and OCSP cache headers use it per request). */
+const char *sp_u64_text(uint64_t v, char num[21]);
 /* Lower-case hex of n bytes into out (2n+1 bytes). */
 void sp_hex_encode(const uint8_t *p, size_t n, char *out);
 /* Value of one base64 character (RFC 4648 section 4 alphabet), or -1;

@@ -722,6 +722,33 @@ START_TEST(test_sp_hex_decode)
 }
 END_TEST
 
+/* sp_u64_text() against snprintf, over the edges and a spread. */
+START_TEST(test_sp_u64_text)
+{
+    static const uint64_t edges[] = { 0, 1, 9, 10, 99, 100, 86400,
+                                      4294967295ULL, 4294967296ULL,
+                                      UINT64_MAX - 1, UINT64_MAX };
+    char     num[21];
+    char     want[32];
+    uint64_t x = 0x2545F4914F6CDD1DULL;
+
+    for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]) + 10000; i++) {
+        uint64_t v;
+
+        if (i < sizeof(edges) / sizeof(edges[0])) {
+            v = edges[i];
+        } else {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            v = x >> (x % 64);
+        }
+        snprintf(want, sizeof(want), "%llu", (unsigned long long)v);
+        ck_assert_str_eq(sp_u64_text(v, num), want);
+    }
+}
+END_TEST
+
 START_TEST(test_sp_hex_roundtrip)
 {
     uint8_t in[256];
@@ -1579,6 +1606,7 @@ util_suite(void)
     LOOP(tc, test_sp_bool, sp_bool_cases);
     LOOP(tc, test_sp_octal, sp_octal_cases);
     LOOP(tc, test_sp_hex_decode, sp_hex_decode_cases);
+    tcase_add_test(tc, test_sp_u64_text);
     tcase_add_test(tc, test_sp_hex_roundtrip);
     tcase_add_test(tc, test_sp_random_hex);
     LOOP(tc, test_sp_trim, sp_trim_cases);
